@@ -1,0 +1,182 @@
+"""Runs of workflows: the execution, one row per step (and loop iteration), and
+the append-only event log that feeds live updates.
+
+The rows are the engine's state: Celery messages only say "look at step run N".
+Status changes go through ``executions.services.transitions`` and nowhere else.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from workflows.ids import new_public_id
+from workflows.models import Workflow, WorkflowVersion
+
+
+def execution_id() -> str:
+    return new_public_id("exec")
+
+
+class ExecutionStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending"
+    READY = "ready"
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+EXECUTION_TERMINAL = frozenset(
+    {
+        ExecutionStatus.COMPLETED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.TIMED_OUT,
+    }
+)
+STEP_TERMINAL = frozenset(
+    {StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.CANCELLED}
+)
+STEP_ACTIVE = frozenset({StepStatus.QUEUED, StepStatus.RUNNING, StepStatus.RETRYING})
+
+
+class Execution(models.Model):
+    """One run of a pinned workflow version.
+
+    ``definition`` is the document that runs: the version's, or the steps a
+    generator produced for a dynamic workflow. Secret input values live only in
+    ``secrets_encrypted`` (Fernet); ``inputs`` holds a placeholder for them.
+    """
+
+    public_id = models.CharField(max_length=40, unique=True, default=execution_id, editable=False)
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="executions")
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="+")
+    definition = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    inputs = models.JSONField(default=dict, blank=True)
+    secrets_encrypted = models.TextField(blank=True, default="")
+    config = models.JSONField(default=dict, blank=True)
+    notification_config = models.JSONField(default=dict, blank=True)
+    security_config = models.JSONField(default=dict, blank=True)
+    resource_config = models.JSONField(default=dict, blank=True)
+    mock_models = models.JSONField(null=True, blank=True)
+    is_test = models.BooleanField(default=False)
+    resumed_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resumptions"
+    )
+
+    status = models.CharField(
+        max_length=20, choices=ExecutionStatus.choices, default=ExecutionStatus.QUEUED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    final_result = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    total_cost = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    cpu_seconds = models.FloatField(default=0)
+    ram_gb_seconds = models.FloatField(default=0)
+    gpu_seconds = models.FloatField(default=0)
+    event_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workflow", "-created_at"]),
+            models.Index(fields=["status", "deadline_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in EXECUTION_TERMINAL
+
+
+class StepRun(models.Model):
+    """The state of one step of an execution, or one iteration of a loop step.
+
+    ``key`` is the step id, ``"loop_id[3]"`` for an iteration, or
+    ``"cond_id.if_false"`` for a conditional's branch. ``attempt`` fences
+    outcomes: a worker records its result only for the attempt it claimed.
+    """
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="step_runs")
+    key = models.CharField(max_length=200)
+    step_id = models.CharField(max_length=100)
+    iteration = models.PositiveIntegerField(null=True, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
+    attempt = models.PositiveIntegerField(default=0)
+    queue = models.CharField(max_length=50, default="default")
+    model_used = models.CharField(max_length=200, blank=True, default="")
+    input = models.JSONField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error_type = models.CharField(max_length=40, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    attempts_log = models.JSONField(default=list, blank=True)
+    cost = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cpu_seconds = models.FloatField(default=0)
+    memory_mb = models.FloatField(default=0)
+    wall_seconds = models.FloatField(default=0)
+    gpu_seconds = models.FloatField(default=0)
+    worker_host = models.CharField(max_length=200, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "key"], name="unique_step_run_key")
+        ]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"]),
+            models.Index(fields=["status", "queued_at"]),
+        ]
+        ordering = ["execution", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.execution_id}:{self.key}"
+
+
+class ExecutionEvent(models.Model):
+    """One state change, numbered per execution (``seq`` 1, 2, …), never edited."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=50)
+    step_key = models.CharField(max_length=200, blank=True, default="")
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "seq"], name="unique_event_seq")
+        ]
+        ordering = ["execution", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.execution_id}#{self.seq} {self.type}"

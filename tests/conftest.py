@@ -1,0 +1,97 @@
+"""Shared fixtures: the people of the permission tests and API clients for them.
+
+alice owns workflows; bob is on alice's team "researchers"; charlie has no access.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from workflows.tokens import api_token_create
+
+SIMPLE_DEFINITION: dict[str, Any] = {
+    "name": "Simple",
+    "steps": [
+        {
+            "id": "clean",
+            "type": "data_processing",
+            "function": "clean_text",
+            "input": "${workflow.input.text}",
+        },
+        {
+            "id": "summary",
+            "type": "inference",
+            "model": "builtin/extractive-summary",
+            "input": "${clean.result}",
+        },
+    ],
+}
+
+
+@pytest.fixture
+def team(db: Any) -> Group:
+    return Group.objects.create(name="researchers")
+
+
+def _user(django_user_model: Any, name: str, **extra: Any) -> Any:
+    return django_user_model.objects.create_user(name, password=f"{name}-pw-123!", **extra)
+
+
+@pytest.fixture
+def alice(django_user_model: Any, team: Group) -> Any:
+    user = _user(django_user_model, "alice")
+    user.groups.add(team)
+    return user
+
+
+@pytest.fixture
+def bob(django_user_model: Any, team: Group) -> Any:
+    user = _user(django_user_model, "bob")
+    user.groups.add(team)
+    return user
+
+
+@pytest.fixture
+def charlie(django_user_model: Any) -> Any:
+    return _user(django_user_model, "charlie")
+
+
+def client_for(user: Any | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        key = api_token_create(user=user, name="test").key
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
+def api_for():
+    return client_for
+
+
+@pytest.fixture
+def alice_api(alice: Any) -> APIClient:
+    return client_for(alice)
+
+
+@pytest.fixture
+def anon_api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def simple_definition() -> dict[str, Any]:
+    import copy
+
+    return copy.deepcopy(SIMPLE_DEFINITION)
+
+
+@pytest.fixture
+def alice_workflow(alice_api: APIClient, simple_definition: dict[str, Any]) -> str:
+    response = alice_api.post("/api/v1/workflows", simple_definition, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["id"]

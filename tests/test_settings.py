@@ -1,0 +1,73 @@
+"""Settings helpers fail loudly on bad values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from prsm_site.env import env_bool, env_int, env_list
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "yes please"])
+def test_env_bool_rejects_non_booleans(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("PRSM_TEST_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match="PRSM_TEST_FLAG"):
+        env_bool("PRSM_TEST_FLAG", False)
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1", True), ("off", False), ("TRUE", True)])
+def test_env_bool_reads_booleans(monkeypatch: pytest.MonkeyPatch, raw: str, value: bool) -> None:
+    monkeypatch.setenv("PRSM_TEST_FLAG", raw)
+    assert env_bool("PRSM_TEST_FLAG", not value) is value
+
+
+def test_env_int_rejects_text_and_too_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRSM_TEST_N", "ten")
+    with pytest.raises(ImproperlyConfigured, match="not an integer"):
+        env_int("PRSM_TEST_N", 1)
+    monkeypatch.setenv("PRSM_TEST_N", "-1")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        env_int("PRSM_TEST_N", 1, minimum=0)
+
+
+def test_env_list_splits_and_strips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRSM_TEST_L", " a.org, b.org ,,")
+    assert env_list("PRSM_TEST_L", []) == ["a.org", "b.org"]
+
+
+def _check(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**base, "PRSM_VAR_DIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path: Path) -> None:
+    result = _check({"DEBUG": "0"}, tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_bad_encryption_key_refuses_to_start(tmp_path: Path) -> None:
+    result = _check({"PRSM_ENCRYPTION_KEYS": "not-a-key"}, tmp_path)
+    assert result.returncode != 0
+    assert "PRSM_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_bad_boolean_names_the_variable(tmp_path: Path) -> None:
+    result = _check({"DEBUG": "perhaps"}, tmp_path)
+    assert result.returncode != 0
+    assert "DEBUG='perhaps'" in result.stderr

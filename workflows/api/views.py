@@ -1,0 +1,389 @@
+"""Workflows API: parse, authorize, call a service, shape the answer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workflows import selectors, services, tokens
+from workflows.api import serializers as s
+from workflows.api.parsers import (
+    LimitedJSONParser,
+    XYAMLParser,
+    YAMLParser,
+    YAMLTextParser,
+    parse_document,
+)
+from workflows.api.renderers import StrictFormatNegotiation, YAMLRenderer
+from workflows.definition.schema import WorkflowDefinition, definition_json_schema
+from workflows.definitions import definition_check, definition_estimate, definition_require_valid
+from workflows.models import ApiToken, Workflow
+from workflows.permissions import Action
+
+DOCUMENT_PARSERS = [LimitedJSONParser, YAMLParser, YAMLTextParser, XYAMLParser]
+
+
+class Pagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+
+def _with_estimate(workflow: Workflow, user: Any) -> Workflow:
+    definition = WorkflowDefinition.model_validate(workflow.current_version.definition)
+    estimate = definition_estimate(definition, user=user)
+    workflow.estimated_cost = float(estimate.cost)  # type: ignore[attr-defined]
+    workflow.estimated_duration = estimate.duration_seconds  # type: ignore[attr-defined]
+    return workflow
+
+
+def _created_response(workflow: Workflow, user: Any, warnings: list[Any]) -> Response:
+    workflow = selectors.workflow_get(user=user, public_id=workflow.public_id)
+    _with_estimate(workflow, user)
+    workflow.warnings = [w.to_dict() for w in warnings]  # type: ignore[attr-defined]
+    return Response(s.WorkflowCreatedSerializer(workflow).data, status=status.HTTP_201_CREATED)
+
+
+def _split_change_note(data: Any) -> tuple[Any, str]:
+    if isinstance(data, dict) and "change_note" in data:
+        data = dict(data)
+        note = data.pop("change_note")
+        if not isinstance(note, str) or len(note) > 500:
+            raise ValidationError({"change_note": ["A text of at most 500 characters."]})
+        return data, note
+    return data, ""
+
+
+class WorkflowViewSet(viewsets.ViewSet):
+    lookup_field = "public_id"
+    lookup_url_kwarg = "workflow_id"
+    lookup_value_regex = "[A-Za-z0-9_]+"
+    parser_classes = DOCUMENT_PARSERS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["created", "running", "completed", "failed"]),
+            OpenApiParameter(
+                "sort", str, description="created_at, name, status, updated_at; '-' reverses"
+            ),
+            OpenApiParameter("search", str, description="Matches name or description."),
+            OpenApiParameter("shared", bool, description="Only workflows others shared with me."),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=s.WorkflowSummarySerializer(many=True),
+    )
+    def list(self, request: Request) -> Response:
+        params = request.query_params
+        try:
+            qs = selectors.workflow_list(
+                user=request.user,
+                status=params.get("status") or None,
+                search=params.get("search") or None,
+                sort=params.get("sort") or "-created_at",
+                shared_with_me=params.get("shared", "").lower() in {"1", "true", "yes"},
+            )
+        except ValueError as exc:
+            raise ValidationError({"sort": [str(exc)]}) from None
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(s.WorkflowSummarySerializer(page, many=True).data)
+
+    @extend_schema(request=WorkflowDefinition, responses={201: s.WorkflowCreatedSerializer})
+    def create(self, request: Request) -> Response:
+        return self._create_from(request, request.data, default_note="Created")
+
+    @extend_schema(responses=s.WorkflowDetailSerializer)
+    def retrieve(self, request: Request, workflow_id: str) -> Response:
+        workflow = selectors.workflow_get(user=request.user, public_id=workflow_id)
+        _with_estimate(workflow, request.user)
+        workflow.your_permissions = selectors.user_actions(request.user, workflow)  # type: ignore[attr-defined]
+        return Response(s.WorkflowDetailSerializer(workflow).data)
+
+    @extend_schema(
+        request=WorkflowDefinition,
+        responses=s.WorkflowDetailSerializer,
+        description="Save the definition as a new immutable version. "
+        "An optional `change_note` may accompany the definition.",
+    )
+    def update(self, request: Request, workflow_id: str) -> Response:
+        workflow = selectors.workflow_get(
+            user=request.user, public_id=workflow_id, action=Action.MODIFY
+        )
+        data, note = _split_change_note(request.data)
+        checked = definition_require_valid(data, user=request.user)
+        services.workflow_version_publish(
+            workflow=workflow,
+            author=request.user,
+            definition=checked.definition,
+            document=checked.document,
+            change_note=note,
+        )
+        return self.retrieve(request, workflow_id)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, workflow_id: str) -> Response:
+        workflow = selectors.workflow_get(
+            user=request.user, public_id=workflow_id, action=Action.DELETE
+        )
+        services.workflow_delete(workflow=workflow)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.ValidateRequestSerializer, responses=s.ValidateResponseSerializer)
+    @action(detail=False, methods=["post"], parser_classes=[LimitedJSONParser])
+    def validate(self, request: Request) -> Response:
+        body = s.ValidateRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        checks = body.validated_data.get("checks") or list(s.CHECKS)
+        report = definition_check(
+            body.validated_data["workflow_definition"], user=request.user, checks=checks
+        )
+        estimate = None
+        if "cost_estimation" in checks and report.definition is not None:
+            estimate = definition_estimate(report.definition, user=request.user)
+        return Response(
+            {
+                "is_valid": report.is_valid,
+                "errors": [i.to_dict() for i in report.errors],
+                "warnings": [i.to_dict() for i in report.warnings],
+                "checks": checks,
+                "estimated_cost": float(estimate.cost) if estimate else None,
+                "estimated_duration": estimate.duration_seconds if estimate else None,
+                "cost_breakdown": estimate.to_dict() if estimate else None,
+            }
+        )
+
+    @extend_schema(
+        request={
+            "application/json": WorkflowDefinition,
+            "application/yaml": OpenApiTypes.STR,
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+        },
+        responses={201: s.WorkflowCreatedSerializer},
+        description="Create a workflow from a JSON or YAML definition (body or uploaded file).",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[*DOCUMENT_PARSERS, MultiPartParser],
+    )
+    def import_(self, request: Request) -> Response:
+        data = request.data
+        upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+        if upload is not None:
+            data = parse_document(
+                upload.read(), filename=upload.name or "", content_type=upload.content_type or ""
+            )
+        elif request.content_type.startswith("multipart/"):
+            raise ParseError("Attach the definition as a form field named 'file'.")
+        return self._create_from(request, data, default_note="Imported")
+
+    def _create_from(self, request: Request, data: Any, *, default_note: str) -> Response:
+        data, note = _split_change_note(data)
+        checked = definition_require_valid(data, user=request.user)
+        workflow = services.workflow_create(
+            owner=request.user,
+            definition=checked.definition,
+            document=checked.document,
+            change_note=note or default_note,
+        )
+        return _created_response(workflow, request.user, checked.report.warnings)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=["json", "yaml"]),
+            OpenApiParameter("version", int, description="Version number; default the current."),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+        description="The definition document as a JSON or YAML file download.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[JSONRenderer, YAMLRenderer],
+        content_negotiation_class=StrictFormatNegotiation,
+    )
+    def export(self, request: Request, workflow_id: str) -> Response:
+        workflow = selectors.workflow_get(user=request.user, public_id=workflow_id)
+        version = workflow.current_version
+        if "version" in request.query_params:
+            version = get_object_or_404(
+                workflow.versions, number=_positive_int(request.query_params["version"], "version")
+            )
+        extension = request.accepted_renderer.format
+        filename = f"{workflow.public_id}-v{version.number}.{extension}"
+        return Response(
+            version.definition,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @extend_schema(responses=s.VersionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request: Request, workflow_id: str) -> Response:
+        workflow = selectors.workflow_get(user=request.user, public_id=workflow_id)
+        return Response(
+            s.VersionSerializer(selectors.workflow_versions(workflow=workflow), many=True).data
+        )
+
+    @extend_schema(responses=s.VersionDetailSerializer)
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)")
+    def version(self, request: Request, workflow_id: str, number: str) -> Response:
+        workflow = selectors.workflow_get(user=request.user, public_id=workflow_id)
+        version = get_object_or_404(
+            selectors.workflow_versions(workflow=workflow), number=int(number)
+        )
+        return Response(s.VersionDetailSerializer(version).data)
+
+    @extend_schema(
+        methods=["GET"],
+        responses=s.PermissionsSerializer,
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.PermissionsSerializer,
+        responses=s.PermissionsSerializer,
+        description="Replace the grants of each action given; actions left out are unchanged. "
+        "Only the owner or staff may do this.",
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[LimitedJSONParser])
+    def permissions(self, request: Request, workflow_id: str) -> Response:
+        workflow = selectors.workflow_get(user=request.user, public_id=workflow_id)
+        if request.method == "POST":
+            if workflow.owner_id != request.user.pk and not request.user.is_staff:
+                raise PermissionError("Only the owner or staff may change who has access.")
+            body = s.PermissionsSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            services.workflow_permissions_set(workflow=workflow, permissions=body.validated_data)
+        return Response(selectors.workflow_permissions(workflow=workflow))
+
+
+def _positive_int(raw: str, name: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: ["A whole number."]}) from None
+    if value < 1:
+        raise ValidationError({name: ["At least 1."]})
+    return value
+
+
+class TemplateViewSet(viewsets.ViewSet):
+    lookup_field = "public_id"
+    lookup_url_kwarg = "template_id"
+    lookup_value_regex = "[A-Za-z0-9_]+"
+    parser_classes = [LimitedJSONParser]
+
+    def _get(self, request: Request, template_id: str) -> Any:
+        return get_object_or_404(selectors.templates_for_user(request.user), public_id=template_id)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("category", str), OpenApiParameter("search", str)],
+        responses=s.TemplateSerializer(many=True),
+    )
+    def list(self, request: Request) -> Response:
+        qs = selectors.templates_for_user(request.user)
+        if category := request.query_params.get("category"):
+            qs = qs.filter(category=category)
+        if search := request.query_params.get("search"):
+            qs = qs.filter(name__icontains=search)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(s.TemplateSerializer(page, many=True).data)
+
+    @extend_schema(request=s.TemplateCreateSerializer, responses={201: s.TemplateSerializer})
+    def create(self, request: Request) -> Response:
+        body = s.TemplateCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        extras = {
+            key: data.pop(key)
+            for key in ("error_handling", "resource_requirements", "input_schema", "final_result")
+            if key in data
+        }
+        with transaction.atomic():
+            template = services.template_create(owner=request.user, extras=extras, **data)
+            # A template must yield a valid workflow with its defaults, or say why not.
+            services.template_check(template=template, user=request.user)
+        return Response(s.TemplateSerializer(template).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.TemplateSerializer)
+    def retrieve(self, request: Request, template_id: str) -> Response:
+        return Response(s.TemplateSerializer(self._get(request, template_id)).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, template_id: str) -> Response:
+        template = self._get(request, template_id)
+        if template.owner_id != request.user.pk:
+            raise PermissionError("Only the template's owner may delete it.")
+        template.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.InstantiateSerializer, responses={201: s.WorkflowCreatedSerializer})
+    @action(detail=True, methods=["post"])
+    def instantiate(self, request: Request, template_id: str) -> Response:
+        template = self._get(request, template_id)
+        body = s.InstantiateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        workflow = services.template_instantiate(
+            template=template,
+            user=request.user,
+            values=body.validated_data["parameters"],
+            name=body.validated_data.get("name"),
+        )
+        return _created_response(workflow, request.user, [])
+
+
+class DefinitionSchemaView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, description="JSON Schema of a definition.")
+    def get(self, request: Request) -> Response:
+        return Response(definition_json_schema())
+
+
+class ApiTokenViewSet(viewsets.ViewSet):
+    parser_classes = [LimitedJSONParser]
+    lookup_value_regex = "[0-9]+"
+
+    @extend_schema(responses=s.ApiTokenSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        qs = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)
+        return Response(s.ApiTokenSerializer(qs, many=True).data)
+
+    @extend_schema(request=s.ApiTokenCreateSerializer, responses={201: s.ApiTokenCreatedSerializer})
+    def create(self, request: Request) -> Response:
+        body = s.ApiTokenCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        days = body.validated_data.get("expires_in_days")
+        new = tokens.api_token_create(
+            user=request.user,
+            name=body.validated_data["name"],
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+        )
+        new.token.key = new.key  # type: ignore[attr-defined]
+        return Response(s.ApiTokenCreatedSerializer(new.token).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+        tokens.api_token_revoke(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
