@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -186,7 +187,7 @@ def test_embedded_object_is_compact_json():
 
 
 def test_render_recurses_and_leaves_the_original_untouched():
-    original = {"a": ["${s.result.label}", {"b": "${s.result.scores[1]}"}], "n": 3}
+    original: dict[str, Any] = {"a": ["${s.result.label}", {"b": "${s.result.scores[1]}"}], "n": 3}
     assert render(original, _lookup) == {"a": ["POSITIVE", {"b": 0.1}], "n": 3}
     assert original["a"][0] == "${s.result.label}"
 

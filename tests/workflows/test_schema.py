@@ -98,12 +98,12 @@ def test_unknown_step_type_passes_the_schema_for_validation_to_report():
 
 
 def test_inline_steps_nest_and_cannot_declare_dependencies():
-    body = {
+    body: dict[str, Any] = {
         "type": "conditional",
         "condition": "true",
         "if_true": {"type": "inference", "model": "m"},
     }
-    loop = {"id": "l", "type": "loop", "iterate_over": [1], "step": body}
+    loop: dict[str, Any] = {"id": "l", "type": "loop", "iterate_over": [1], "step": body}
     definition = WorkflowDefinition.model_validate(doc(steps=[loop]))
     assert definition.steps[0].step is not None
     assert definition.steps[0].step.if_true is not None

@@ -339,6 +339,11 @@ def infer(step_id: str, text: str = "hello", **extra: Any) -> dict[str, Any]:
     return {"id": step_id, "type": "inference", "model": "m", "input": text, **extra}
 
 
+def inline(text: str = "hello", **extra: Any) -> dict[str, Any]:
+    """An inline step (a branch or a loop body): no id."""
+    return {"type": "inference", "model": "m", "input": text, **extra}
+
+
 def issues(report: ValidationReport, code: str) -> list[Issue]:
     return [i for i in report.errors + report.warnings if i.code == code]
 
@@ -593,8 +598,7 @@ def test_aggregation_needs_no_function():
 
 
 def test_conditional_with_only_one_branch_is_fine():
-    step = {"id": "c", "type": "conditional", "condition": "1 < 2", "if_false": infer("x")}
-    step["if_false"].pop("id")
+    step = {"id": "c", "type": "conditional", "condition": "1 < 2", "if_false": inline()}
     assert validate_definition(wf(step)).is_valid
 
 
@@ -625,8 +629,7 @@ def test_fields_another_type_would_use_are_ignored_with_a_warning():
 
 
 def test_condition_that_does_not_parse_quotes_the_cel_problem():
-    step = {"id": "c", "type": "conditional", "condition": "${a.result} ==", "if_true": infer("x")}
-    del step["if_true"]["id"]
+    step = {"id": "c", "type": "conditional", "condition": "${a.result} ==", "if_true": inline()}
     issue = only(validate_definition(wf(infer("a"), step)), "invalid_condition")
     assert issue.field == "steps[1].condition"
     assert "does not parse" in issue.message
@@ -634,8 +637,7 @@ def test_condition_that_does_not_parse_quotes_the_cel_problem():
 
 
 def test_condition_with_a_malformed_reference_is_reported_once():
-    step = {"id": "c", "type": "conditional", "condition": "${a} == 1", "if_true": infer("x")}
-    del step["if_true"]["id"]
+    step = {"id": "c", "type": "conditional", "condition": "${a} == 1", "if_true": inline()}
     assert codes(validate_definition(wf(infer("a"), step))) == ["malformed_reference"]
 
 
@@ -691,8 +693,7 @@ def test_loop_reference_outside_a_loop_body_is_an_error():
 
 
 def test_loop_reference_in_iterate_over_is_outside_the_body():
-    step = {"id": "l", "type": "loop", "iterate_over": "${loop.current_item}", "step": infer("x")}
-    del step["step"]["id"]
+    step = {"id": "l", "type": "loop", "iterate_over": "${loop.current_item}", "step": inline()}
     issue = only(validate_definition(wf(step)), "loop_reference_outside_loop")
     assert issue.field == "steps[0].iterate_over"
 
@@ -954,7 +955,21 @@ def test_deep_nesting_is_one_error():
 
 
 def _mutate(value: Any, rng: random.Random) -> Any:
-    junk = [None, 0, -1, 10**20, 1.5, True, "", "${", "${x}", "${a.result}", [], {}, "\ud800"]
+    junk: list[Any] = [
+        None,
+        0,
+        -1,
+        10**20,
+        1.5,
+        True,
+        "",
+        "${",
+        "${x}",
+        "${a.result}",
+        [],
+        {},
+        "\ud800",
+    ]
     if isinstance(value, dict) and value and rng.random() < 0.8:
         key = rng.choice(list(value))
         choice = rng.random()
