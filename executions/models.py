@@ -19,6 +19,10 @@ def execution_id() -> str:
     return new_public_id("exec")
 
 
+def webhook_message_id() -> str:
+    return new_public_id("msg")
+
+
 class ExecutionStatus(models.TextChoices):
     QUEUED = "queued"
     RUNNING = "running"
@@ -180,3 +184,32 @@ class ExecutionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.execution_id}#{self.seq} {self.type}"
+
+
+class WebhookDelivery(models.Model):
+    """One webhook notification of an execution's outcome, retried until it lands.
+
+    ``public_id`` is the Standard Webhooks ``webhook-id``: the same for every
+    attempt, so a receiver can drop duplicates.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    public_id = models.CharField(max_length=40, unique=True, default=webhook_message_id)
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="webhooks")
+    event = models.CharField(max_length=50)
+    url = models.URLField(max_length=2000)
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.public_id} → {self.url}"

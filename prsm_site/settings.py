@@ -56,6 +56,7 @@ for _key in _keys:
 PRSM_ENCRYPTION_KEYS = _keys
 
 INSTALLED_APPS = [
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "channels",
     "workflows",
     "executions",
 ]
@@ -109,6 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while a worker writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    DATABASES["default"]["OPTIONS"]["timeout"] = 30
+    # A file, not memory: the engine tests share it with a real worker process.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Empty means "embedded": `make run` starts a Redis of its own (engine issue).
@@ -207,3 +212,66 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Engine: Celery on Redis, live events over Channels -------------------------------
+# With REDIS_URL empty, everything uses the embedded Redis that `make run` (and the
+# test suite) starts on a unix socket under var/.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+_redis_url = REDIS_URL or f"unix://{EMBEDDED_REDIS_SOCKET}"
+_broker_url = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
+
+# The longest a step may run; the broker's visibility timeout is kept above it plus
+# retry delays, so a message is never re-delivered while its step is still running.
+PRSM_MAX_STEP_SECONDS = env_int("PRSM_MAX_STEP_SECONDS", 3600, minimum=1)
+PRSM_MAX_RETRY_DELAY_SECONDS = 3600
+PRSM_HEARTBEAT_SECONDS = env_int("PRSM_HEARTBEAT_SECONDS", 5, minimum=1)
+# A running step whose heartbeat is older than this is taken to have lost its worker.
+PRSM_STALE_HEARTBEAT_SECONDS = env_int("PRSM_STALE_HEARTBEAT_SECONDS", 30, minimum=2)
+# A queued step whose message has not been claimed for this long is published again.
+PRSM_REPUBLISH_AFTER_SECONDS = env_int("PRSM_REPUBLISH_AFTER_SECONDS", 60, minimum=1)
+PRSM_REAPER_INTERVAL_SECONDS = env_int("PRSM_REAPER_INTERVAL_SECONDS", 10, minimum=1)
+PRSM_WORKER_QUEUES = env_str("PRSM_WORKER_QUEUES", "") or None
+# Compute prices for cost = tokens × model price + these × measured usage.
+PRSM_PRICE_CPU_HOUR = env_str("PRSM_PRICE_CPU_HOUR", "0") or "0"
+PRSM_PRICE_RAM_GB_HOUR = env_str("PRSM_PRICE_RAM_GB_HOUR", "0") or "0"
+PRSM_PRICE_GPU_HOUR = env_str("PRSM_PRICE_GPU_HOUR", "0") or "0"
+# Outbound HTTP (webhooks, HTTP steps) may reach these private/loopback hosts.
+PRSM_OUTBOUND_ALLOWLIST = env_list("PRSM_OUTBOUND_ALLOWLIST", [])
+
+CELERY_BROKER_URL = _broker_url
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * PRSM_MAX_STEP_SECONDS + PRSM_MAX_RETRY_DELAY_SECONDS,
+    # Redis has no native priorities: kombu keeps one list per step; 0 is taken first.
+    "queue_order_strategy": "priority",
+    "priority_steps": list(range(10)),
+    "sep": ":",
+}
+CELERY_BEAT_SCHEDULE = {
+    "reap": {"task": "executions.tasks.reap", "schedule": float(PRSM_REAPER_INTERVAL_SECONDS)},
+}
+
+ASGI_APPLICATION = "prsm_site.asgi.application"
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [_redis_url]},
+    }
+}
+
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "prsm@localhost")
