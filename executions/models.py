@@ -133,6 +133,7 @@ class StepRun(models.Model):
     attempt = models.PositiveIntegerField(default=0)
     queue = models.CharField(max_length=50, default="default")
     model_used = models.CharField(max_length=200, blank=True, default="")
+    loop_item = models.JSONField(null=True, blank=True)
     input = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     error_type = models.CharField(max_length=40, blank=True, default="")
@@ -151,12 +152,14 @@ class StepRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["execution", "key"], name="unique_step_run_key")
         ]
         indexes = [
+            models.Index(fields=["execution", "status"]),
             models.Index(fields=["status", "heartbeat_at"]),
             models.Index(fields=["status", "queued_at"]),
         ]

@@ -1,8 +1,30 @@
-"""ASGI entry point. Websocket routing arrives with the engine's live events."""
+"""ASGI entry point: Django for HTTP, Channels for the live-event websockets.
+
+Serve with ``daphne prsm_site.asgi:application`` (``manage.py runserver`` does
+this too, since ``daphne`` is an installed app). Websocket handshakes pass the
+Origin check (browsers must come from our own pages; clients without ``Origin``
+are not browsers and go on to authenticate), then session or API-token
+authentication (``prsm_site.ws_auth``), then the URL router.
+"""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prsm_site.settings")
-application = get_asgi_application()
+# Set Django up before importing anything that imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from executions import routing  # noqa: E402
+from prsm_site.ws_auth import AllowedOriginsValidator, WebsocketAuthStack  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedOriginsValidator(
+            WebsocketAuthStack(URLRouter(routing.websocket_urlpatterns))
+        ),
+    }
+)

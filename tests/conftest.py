@@ -95,3 +95,38 @@ def alice_workflow(alice_api: APIClient, simple_definition: dict[str, Any]) -> s
     response = alice_api.post("/api/v1/workflows", simple_definition, format="json")
     assert response.status_code == 201, response.content
     return response.json()["id"]
+
+
+# --- the real engine: Redis and a Celery worker process --------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """The Redis the tests' broker and channel layer use: REDIS_URL, else an embedded one."""
+    from django.conf import settings
+
+    from prsm_site.embedded import start_redis
+
+    process = None if settings.REDIS_URL else start_redis(settings.EMBEDDED_REDIS_SOCKET)
+    yield
+    if process is not None:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: Any, redis_server: Any):
+    from tests.engine import Worker, purge_queues
+
+    purge_queues()
+    worker = Worker(concurrency=2)
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def worker(celery_worker_process: Any, transactional_db: Any) -> Any:
+    """A running worker; the test's writes are committed so the worker sees them."""
+    if celery_worker_process.process.poll() is not None:
+        pytest.fail(f"the celery worker died:\n{celery_worker_process.log()}")
+    return celery_worker_process

@@ -14,6 +14,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from executions.security import SecretInputError
+from executions.selectors import ExecutionNotFound
+from executions.services.lifecycle import ExecutionFinished, InputsInvalid
 from workflows.definition.templating import TemplateParameterError
 from workflows.definitions import DefinitionInvalid
 from workflows.selectors import WorkflowNotFound
@@ -62,7 +65,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             _body("unknown_principal", str(exc), names=exc.names),
             status=status.HTTP_400_BAD_REQUEST,
         )
-    if isinstance(exc, (WorkflowNotFound, Http404)):
+    if isinstance(exc, InputsInvalid):
+        return Response(
+            _body("inputs_invalid", f"Invalid inputs: {exc}", errors=exc.errors),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, SecretInputError):
+        return Response(
+            _body("inputs_invalid", str(exc), errors=[{"input": exc.field, "message": str(exc)}]),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, ExecutionFinished):
+        return Response(_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, (WorkflowNotFound, ExecutionNotFound, Http404)):
         return Response(
             _body("not_found", "Not found, or you do not have access to it."),
             status=status.HTTP_404_NOT_FOUND,

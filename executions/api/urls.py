@@ -1,0 +1,15 @@
+from django.urls import re_path
+
+from executions.api import views
+
+WF = r"^workflows/(?P<workflow_id>[A-Za-z0-9_]+)"
+EX = WF + r"/executions/(?P<execution_id>[A-Za-z0-9_]+)"
+
+urlpatterns = [
+    re_path(WF + r"/execute/?$", views.ExecuteView.as_view(), name="workflow-execute"),
+    re_path(WF + r"/test/?$", views.TestRunView.as_view(), name="workflow-test"),
+    re_path(WF + r"/executions/?$", views.ExecutionListView.as_view(), name="execution-list"),
+    re_path(EX + r"/?$", views.ExecutionDetailView.as_view(), name="execution-detail"),
+    re_path(EX + r"/cancel/?$", views.ExecutionCancelView.as_view(), name="execution-cancel"),
+    re_path(EX + r"/resume/?$", views.ExecutionResumeView.as_view(), name="execution-resume"),
+]

@@ -1,0 +1,1 @@
+"""The engine's pure core: run plans and error policies. No Django imports."""

@@ -1,0 +1,441 @@
+"""Live execution events: the one message schema, publishing after commit, snapshots.
+
+The database is the truth: every state change is an ``ExecutionEvent`` row numbered
+per execution (``seq`` 1, 2, …). The channel layer (Redis pub/sub) only carries
+those rows to connected websockets *after* the transaction that wrote them has
+committed. A message Redis loses is found again from the database: consumers fill
+any gap in ``seq`` from the event table, and a reconnecting client replays what it
+missed with ``?after=<seq>``. So publishing is best effort and never raises into
+the engine.
+
+The schema of every message is documented in ``docs/events.md``; change both
+together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from executions.models import (
+    Execution,
+    ExecutionEvent,
+    ExecutionStatus,
+    StepRun,
+)
+from workflows.models import Workflow
+from workflows.selectors import WorkflowNotFound, workflow_get, workflows_for_user
+
+logger = logging.getLogger(__name__)
+
+#: Every event type the engine emits (``docs/events.md`` describes each payload).
+EVENT_TYPES = frozenset(
+    {
+        "execution.started",
+        "execution.completed",
+        "execution.failed",
+        "execution.cancelled",
+        "execution.timed_out",
+        "step.queued",
+        "step.running",
+        "step.retrying",
+        "step.completed",
+        "step.failed",
+        "step.skipped",
+        "step.cancelled",
+        "step.fallback",
+    }
+)
+
+#: Channel-layer message type; Channels dispatches it to ``execution_event()``.
+GROUP_MESSAGE_TYPE = "execution.event"
+
+#: Events sent per database round trip when replaying or filling a gap.
+REPLAY_BATCH = 500
+#: How many finished executions a workflow snapshot lists (active ones always are).
+WORKFLOW_SNAPSHOT_RECENT = 20
+#: Hard cap on a workflow snapshot, so a workflow with thousands of queued runs
+#: still gets a bounded first message.
+WORKFLOW_SNAPSHOT_MAX = 200
+
+# Channels' own rule for group names (``BaseChannelLayer.group_name_regex``) and
+# its length limit (< 100).
+_GROUP_NAME = re.compile(r"^[a-zA-Z\d\-_.]{1,99}$")
+
+_ACTIVE_EXECUTION = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
+
+
+# --- group names ----------------------------------------------------------------------
+
+
+def _group(prefix: str, public_id: str) -> str:
+    name = f"{prefix}.{public_id}"
+    if not _GROUP_NAME.match(name):
+        raise ValueError(f"{public_id!r} cannot be part of a channel group name")
+    return name
+
+
+def execution_group(execution_public_id: str) -> str:
+    """The channel-layer group of one execution's events (``execution.exec_…``)."""
+    return _group("execution", execution_public_id)
+
+
+def workflow_group(workflow_public_id: str) -> str:
+    """The group that carries the events of every execution of a workflow."""
+    return _group("workflow", workflow_public_id)
+
+
+# --- the message schema ---------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _money(value: Decimal | float | int | None) -> float:
+    return float(value or 0)
+
+
+def _workflow_public_id(execution: Execution) -> str:
+    # Free when the caller loaded ``execution.workflow`` (``select_related``), as the
+    # engine does when it locks the execution; otherwise one query, after which
+    # Django caches the workflow on this instance for the next events.
+    return execution.workflow.public_id
+
+
+def _event_message(
+    event: ExecutionEvent, *, execution_public_id: str, workflow_public_id: str
+) -> dict[str, Any]:
+    return {
+        "kind": "event",
+        "seq": event.seq,
+        "type": event.type,
+        "execution_id": execution_public_id,
+        "workflow_id": workflow_public_id,
+        "step": event.step_key or None,
+        "payload": event.payload if event.payload is not None else {},
+        "at": _iso(event.created_at),
+    }
+
+
+def event_payload(event: ExecutionEvent) -> dict[str, Any]:
+    """The websocket message for one event: the one schema of ``docs/events.md``.
+
+    ``{"kind": "event", "seq", "type", "execution_id", "workflow_id", "step",
+    "payload", "at"}``. ``payload`` is stored as the engine wrote it (already
+    redacted). Costs no query when ``event.execution`` is loaded and its workflow
+    id has been seen before in this process.
+    """
+    execution = event.execution
+    return _event_message(
+        event,
+        execution_public_id=execution.public_id,
+        workflow_public_id=_workflow_public_id(execution),
+    )
+
+
+# --- publishing -----------------------------------------------------------------------
+
+
+class _LayerPublisher:
+    """Sends group messages from synchronous code through one long-lived event loop.
+
+    Why not ``async_to_sync(layer.group_send)``: called from a plain thread it runs
+    each call in a brand-new event loop, and the Redis pub/sub layer keys its
+    connections by event loop, so every event would open and tear down a Redis
+    connection (and a thread). One background loop per process keeps a single
+    connection and costs one thread hop per event. The loop is recreated after a
+    fork (Celery's prefork pool), where the parent's thread does not exist.
+
+    When a publish fails or hangs, publishing is suspended for ``backoff`` seconds
+    (one warning, not one per event): the engine must not slow down because Redis
+    is away, and the events are in the database for consumers to catch up from.
+    """
+
+    def __init__(self, *, timeout: float = 2.0, backoff: float = 5.0) -> None:
+        self.timeout = timeout
+        self.backoff = backoff
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+        self._suspended_until = 0.0
+        self._dropped = 0
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        pid = os.getpid()
+        loop = self._loop
+        if loop is not None and self._pid == pid:
+            return loop
+        with self._lock:
+            if self._loop is None or self._pid != pid:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="prsm-live-publisher", daemon=True
+                )
+                thread.start()
+                self._loop, self._pid = loop, pid
+            assert self._loop is not None
+            return self._loop
+
+    def publish(self, groups: Iterable[str], message: dict[str, Any]) -> None:
+        """Send ``message`` to each group; log and swallow any failure."""
+        if time.monotonic() < self._suspended_until:
+            self._dropped += 1
+            return
+        future: Future[None] | None = None
+        try:
+            layer = get_channel_layer()
+            if layer is None:
+                return
+            future = asyncio.run_coroutine_threadsafe(
+                self._send(layer, tuple(groups), message), self._event_loop()
+            )
+            future.result(timeout=self.timeout)
+        except Exception:
+            if future is not None:
+                future.cancel()
+            self._suspended_until = time.monotonic() + self.backoff
+            logger.warning(
+                "Could not publish live event %s #%s; suspending live publishing for %.0f s "
+                "(clients catch up from the database).",
+                message.get("event", {}).get("execution_id"),
+                message.get("event", {}).get("seq"),
+                self.backoff,
+                exc_info=True,
+            )
+            return
+        if self._dropped:
+            logger.info("Live publishing resumed; %d events were not published.", self._dropped)
+            self._dropped = 0
+
+    @staticmethod
+    async def _send(layer: Any, groups: tuple[str, ...], message: dict[str, Any]) -> None:
+        for group in groups:
+            await layer.group_send(group, message)
+
+
+_publisher = _LayerPublisher()
+
+
+def _publish(groups: tuple[str, ...], message: dict[str, Any]) -> None:
+    try:
+        _publisher.publish(groups, message)
+    except Exception:  # never let a websocket push break the caller's commit hooks
+        logger.exception("Live event publishing failed")
+
+
+def event_publish_on_commit(event: ExecutionEvent) -> None:
+    """Push ``event`` to its execution's and its workflow's groups once committed.
+
+    Call it right after creating the event row, inside the transaction that wrote
+    it. The message is built now (the row is immutable) and sent from a
+    ``transaction.on_commit`` hook, so a rolled-back transaction publishes nothing
+    and no listener ever hears of a state the database does not hold. Any failure
+    (Redis down, a bad name) is logged and swallowed: the database is the truth and
+    clients replay from it.
+    """
+    try:
+        message = event_payload(event)
+        groups = (
+            execution_group(message["execution_id"]),
+            workflow_group(message["workflow_id"]),
+        )
+    except Exception:
+        logger.exception("Could not prepare live event %s", event.pk)
+        return
+    transaction.on_commit(
+        functools.partial(_publish, groups, {"type": GROUP_MESSAGE_TYPE, "event": message})
+    )
+
+
+# --- snapshots ------------------------------------------------------------------------
+
+
+def _last_seq_subquery() -> Coalesce:
+    highest = (
+        ExecutionEvent.objects.filter(execution=OuterRef("pk")).order_by("-seq").values("seq")[:1]
+    )
+    return Coalesce(Subquery(highest), Value(0))
+
+
+_STEP_FIELDS = (
+    "key",
+    "step_id",
+    "status",
+    "attempt",
+    "model_used",
+    "error_type",
+    "cost",
+    "started_at",
+    "completed_at",
+)
+
+
+def execution_snapshot(execution: Execution) -> dict[str, Any]:
+    """The first message on an execution socket: its state as of ``last_seq``.
+
+    Two queries whatever the number of steps. Order matters: the execution row and
+    its highest ``seq`` are read in one statement *before* the steps, so every event
+    up to ``last_seq`` is reflected in the steps sent (an event is committed with
+    the state change it records). Steps may show changes newer than ``last_seq``;
+    the events after it follow, and applying them is idempotent for a client.
+    """
+    row = (
+        Execution.objects.filter(pk=execution.pk)
+        .annotate(last_seq=_last_seq_subquery())
+        .values(
+            "status", "created_at", "started_at", "completed_at", "total_cost", "last_seq"
+        )
+        .get()
+    )
+    steps = [
+        {
+            **step,
+            "cost": _money(step["cost"]),
+            "started_at": _iso(step["started_at"]),
+            "completed_at": _iso(step["completed_at"]),
+        }
+        for step in StepRun.objects.filter(execution_id=execution.pk)
+        .order_by("id")
+        .values(*_STEP_FIELDS)
+    ]
+    return {
+        "kind": "snapshot",
+        "execution_id": execution.public_id,
+        "workflow_id": _workflow_public_id(execution),
+        "status": row["status"],
+        "last_seq": row["last_seq"],
+        "created_at": _iso(row["created_at"]),
+        "started_at": _iso(row["started_at"]),
+        "completed_at": _iso(row["completed_at"]),
+        "total_cost": _money(row["total_cost"]),
+        "steps": steps,
+    }
+
+
+def workflow_snapshot(workflow: Workflow) -> dict[str, Any]:
+    """The first message on a workflow socket: its active and most recent executions.
+
+    One query. Every queued or running execution is listed (up to
+    ``WORKFLOW_SNAPSHOT_MAX``), plus the ``WORKFLOW_SNAPSHOT_RECENT`` newest, each
+    with its ``last_seq``; the stream then carries, per execution, the events after
+    that ``seq`` (from ``seq`` 1 for executions the snapshot did not list).
+    """
+    recent = Execution.objects.filter(workflow_id=workflow.pk).order_by("-created_at", "-id")
+    rows = (
+        Execution.objects.filter(workflow_id=workflow.pk)
+        .filter(
+            Q(status__in=_ACTIVE_EXECUTION)
+            | Q(pk__in=recent.values("pk")[:WORKFLOW_SNAPSHOT_RECENT])
+        )
+        .annotate(last_seq=_last_seq_subquery())
+        .order_by("-created_at", "-id")
+        .values(
+            "public_id",
+            "status",
+            "is_test",
+            "created_at",
+            "started_at",
+            "completed_at",
+            "total_cost",
+            "last_seq",
+        )[:WORKFLOW_SNAPSHOT_MAX]
+    )
+    return {
+        "kind": "snapshot",
+        "workflow_id": workflow.public_id,
+        "executions": [
+            {
+                "execution_id": row["public_id"],
+                "status": row["status"],
+                "is_test": row["is_test"],
+                "last_seq": row["last_seq"],
+                "created_at": _iso(row["created_at"]),
+                "started_at": _iso(row["started_at"]),
+                "completed_at": _iso(row["completed_at"]),
+                "total_cost": _money(row["total_cost"]),
+            }
+            for row in rows
+        ],
+    }
+
+
+# --- reads for the consumers (synchronous; consumers wrap them) -----------------------
+
+
+def execution_for_user(*, user: Any, public_id: str) -> Execution | None:
+    """The execution if ``user`` may read its workflow, else ``None`` (reads as 404).
+
+    Executions inherit access from their workflow; a deleted workflow's runs are
+    as invisible as the workflow. One query.
+    """
+    readable = workflows_for_user(user).values("pk")
+    return (
+        Execution.objects.select_related("workflow")
+        .filter(public_id=public_id, workflow__in=readable)
+        .first()
+    )
+
+
+def workflow_for_user(*, user: Any, public_id: str) -> Workflow | None:
+    """The live workflow if ``user`` may read it, else ``None`` (reads as 404)."""
+    try:
+        return workflow_get(user=user, public_id=public_id)
+    except WorkflowNotFound:
+        return None
+
+
+def events_after(
+    *, execution: Execution, after: int, limit: int = REPLAY_BATCH
+) -> list[dict[str, Any]]:
+    """Messages of ``execution``'s events with ``seq > after``, oldest first."""
+    workflow_public_id = _workflow_public_id(execution)
+    events = ExecutionEvent.objects.filter(execution_id=execution.pk, seq__gt=after).order_by(
+        "seq"
+    )[:limit]
+    return [
+        _event_message(
+            event,
+            execution_public_id=execution.public_id,
+            workflow_public_id=workflow_public_id,
+        )
+        for event in events
+    ]
+
+
+def workflow_events_after(
+    *, workflow: Workflow, execution_public_id: str, after: int, limit: int = REPLAY_BATCH
+) -> list[dict[str, Any]]:
+    """Like ``events_after`` for one execution of ``workflow``, named by public id."""
+    events = (
+        ExecutionEvent.objects.filter(
+            execution__public_id=execution_public_id,
+            execution__workflow_id=workflow.pk,
+            seq__gt=after,
+        )
+        .order_by("seq")
+        .only("seq", "type", "step_key", "payload", "created_at")[:limit]
+    )
+    return [
+        _event_message(
+            event,
+            execution_public_id=execution_public_id,
+            workflow_public_id=workflow.public_id,
+        )
+        for event in events
+    ]

@@ -1,0 +1,474 @@
+"""Advancing an execution: which steps are ready, skipped, done; what to dispatch.
+
+Readiness is recomputed from step states each time (never from counters a
+duplicate message could decrement twice). Every function here expects the
+caller's ``Tx`` to hold the execution row lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from executions.engine.plan import BRANCHES, QueueSpec, RunPlan, final_result, queue_for
+from executions.engine.resolve import Scope
+from executions.models import (
+    EXECUTION_TERMINAL,
+    STEP_ACTIVE,
+    STEP_TERMINAL,
+    Execution,
+    ExecutionStatus,
+    StepRun,
+    StepStatus,
+)
+from executions.services.tx import Dispatch, Tx
+from workflows.definition.conditions import ConditionError, evaluate_condition
+from workflows.definition.references import ReferenceResolutionError
+
+PRIORITIES = {"high": 0, "normal": 5, "low": 9}
+DEFAULT_MAX_PARALLEL = 10
+NOT_RAN = (StepStatus.SKIPPED, StepStatus.CANCELLED, StepStatus.FAILED)
+
+
+def _queues() -> list[QueueSpec]:
+    from workflows.catalog import worker_queues
+
+    return [QueueSpec(q.name, q.cpu_cores, q.ram_gb, q.gpu) for q in worker_queues()]
+
+
+def dispatch_for(execution: Execution, run: StepRun, *, countdown: float = 0.0) -> Dispatch:
+    from django.conf import settings
+
+    plan = _plan(execution)
+    spec = step_spec(plan, run)
+    timeout = getattr(spec, "timeout", None) or plan.step(run.step_id).timeout
+    limit = min(timeout or settings.PRSM_MAX_STEP_SECONDS, settings.PRSM_MAX_STEP_SECONDS)
+    return Dispatch(
+        run_id=run.pk,
+        queue=run.queue,
+        priority=PRIORITIES.get(execution.config.get("priority", "normal"), 5),
+        time_limit=limit,
+        countdown=countdown,
+        task_id=f"step-{run.pk}-{uuid.uuid4().hex[:12]}",
+    )
+
+
+def _plan(execution: Execution) -> RunPlan:
+    from executions.services.tx import plan_for
+
+    return plan_for(execution)
+
+
+def step_spec(plan: RunPlan, run: StepRun) -> Any:
+    """The spec a run executes: the step, a conditional's branch, or a loop's body."""
+    step = plan.step(run.step_id)
+    if run.key == run.step_id:
+        return step
+    if run.iteration is not None:
+        return step.step
+    return getattr(step, run.key.rsplit(".", 1)[1])
+
+
+def runs_create(tx: Tx, *, reuse: dict[str, StepRun] | None = None) -> None:
+    """Create the step runs of a new execution: one per step, plus a conditional's branches."""
+    plan = tx.plan
+    queues = _queues()
+    default_req = plan.definition.resource_requirements
+    rows: list[StepRun] = []
+    for step_id in plan.order:
+        step = plan.step(step_id)
+        queue = queue_for(step.resource_requirements or default_req, queues)
+        row = StepRun(
+            execution=tx.execution,
+            key=step_id,
+            step_id=step_id,
+            queue=queue,
+            model_used=step.model or "",
+        )
+        old = (reuse or {}).get(step_id)
+        if old is not None:
+            row.status = StepStatus.COMPLETED
+            row.result = old.result
+            row.model_used = old.model_used
+            row.started_at, row.completed_at = old.started_at, old.completed_at
+            row.attempts_log = [{"reused_from": old.execution.public_id}]
+        rows.append(row)
+    StepRun.objects.bulk_create(rows)
+    parents = {row.key: row for row in rows}
+    children = []
+    for step_id in plan.order:
+        step = plan.step(step_id)
+        if step.type != "conditional" or parents[step_id].status == StepStatus.COMPLETED:
+            continue
+        for branch in BRANCHES:
+            spec = getattr(step, branch)
+            if spec is not None:
+                children.append(
+                    StepRun(
+                        execution=tx.execution,
+                        key=plan.branch_key(step_id, branch),
+                        step_id=step_id,
+                        parent=parents[step_id],
+                        queue=parents[step_id].queue,
+                        model_used=spec.model or "",
+                    )
+                )
+    StepRun.objects.bulk_create(children)
+
+
+def results_of(execution: Execution, step_ids: Iterable[str]) -> dict[str, Any]:
+    from executions.security import open_result
+
+    rows = StepRun.objects.filter(
+        execution=execution, key__in=list(step_ids), status=StepStatus.COMPLETED
+    ).values_list("key", "result")
+    return {key: open_result(result) for key, result in rows}
+
+
+def _scope(tx: Tx, step_ids: Iterable[str]) -> Scope:
+    from executions.services.runner import execution_inputs
+
+    inputs, secrets = execution_inputs(tx.execution)
+    return Scope(inputs=inputs, results=results_of(tx.execution, step_ids), secrets=secrets)
+
+
+def _set(tx: Tx, run: StepRun, status: str, event: str, **fields: Any) -> None:
+    """Apply a transition to a run this transaction already knows the state of."""
+    now = timezone.now()
+    if status in STEP_TERMINAL:
+        fields.setdefault("completed_at", now)
+    if status == StepStatus.RUNNING:
+        fields.setdefault("started_at", now)
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.status = status
+    StepRun.objects.filter(pk=run.pk).update(status=status, **fields)
+    payload = {"status": status}
+    for name in ("error_type", "error_message", "model_used", "attempt"):
+        if name in fields and fields[name] not in ("", None):
+            payload[name] = fields[name]
+    tx.emit(event, run.key, **payload)
+
+
+def advance(tx: Tx, changed: Iterable[StepRun] = ()) -> None:
+    """Move the execution forward after ``changed`` runs changed state (or from scratch)."""
+    execution = tx.execution
+    if execution.status in EXECUTION_TERMINAL:
+        return
+    plan = tx.plan
+    changed = list(changed)
+    if changed:
+        candidates = set()
+        parents = set()
+        for run in changed:
+            if run.parent_id:
+                parents.add(run.parent_id)
+            else:
+                candidates |= plan.dependents.get(run.step_id, set())
+    else:
+        candidates = set(plan.order)
+        parents = set(
+            StepRun.objects.filter(
+                execution=execution, status=StepStatus.RUNNING, children__isnull=False
+            ).values_list("pk", flat=True)
+        )
+    while candidates or parents:
+        finished = _settle_parents(tx, parents)
+        parents = set()
+        newly: list[StepRun] = list(finished)
+        newly += _settle_candidates(tx, candidates)
+        candidates = set()
+        for run in newly:
+            if run.status in STEP_TERMINAL:
+                candidates |= plan.dependents.get(run.step_id, set())
+            if run.status == StepStatus.RUNNING:  # a composite that just started
+                parents.add(run.pk)
+        if execution.status in EXECUTION_TERMINAL:
+            return
+    _dispatch_ready(tx)
+    _finalize_if_done(tx)
+
+
+def _settle_candidates(tx: Tx, step_ids: set[str]) -> list[StepRun]:
+    plan = tx.plan
+    ex = tx.execution
+    pending = {
+        r.key: r
+        for r in StepRun.objects.filter(
+            execution=ex, key__in=list(step_ids), status=StepStatus.PENDING
+        )
+    }
+    changed: list[StepRun] = []
+    for step_id in plan.order:
+        run = pending.get(step_id)
+        if run is None:
+            continue
+        deps = plan.deps[step_id]
+        if deps and (
+            StepRun.objects.filter(execution=ex, key__in=list(deps))
+            .exclude(status__in=STEP_TERMINAL)
+            .exists()
+        ):
+            continue
+        data = plan.data_deps[step_id]
+        if (
+            data
+            and StepRun.objects.filter(
+                execution=ex, key__in=list(data), status__in=NOT_RAN
+            ).exists()
+        ):
+            _set(
+                tx,
+                run,
+                StepStatus.SKIPPED,
+                "step.skipped",
+                error_message="An upstream step whose result it needs did not run.",
+            )
+            changed.append(run)
+            continue
+        step = plan.step(step_id)
+        if step.type == "loop":
+            changed.append(_start_loop(tx, run))
+        elif step.type == "conditional":
+            changed.append(_start_conditional(tx, run))
+        else:
+            _set(tx, run, StepStatus.READY, "step.ready")
+    return changed
+
+
+def _fail_step(tx: Tx, run: StepRun, error_type: str, message: str) -> StepRun:
+    _set(tx, run, StepStatus.FAILED, "step.failed", error_type=error_type, error_message=message)
+    execution_fail(tx, error_type=error_type, message=message, step=run.key)
+    return run
+
+
+def _start_loop(tx: Tx, run: StepRun) -> StepRun:
+    plan = tx.plan
+    step = plan.step(run.step_id)
+    try:
+        items = _scope(tx, plan.data_deps[run.step_id]).render(step.iterate_over)
+    except ReferenceResolutionError as exc:
+        return _fail_step(tx, run, "invalid_input", str(exc))
+    if not isinstance(items, list):
+        return _fail_step(
+            tx,
+            run,
+            "invalid_input",
+            f"iterate_over must give a list; it gave {type(items).__name__}.",
+        )
+    if len(items) > step.max_iterations:
+        return _fail_step(
+            tx,
+            run,
+            "invalid_input",
+            f"The loop has {len(items)} items, more than max_iterations ({step.max_iterations}).",
+        )
+    if not items:
+        _set(tx, run, StepStatus.COMPLETED, "step.completed", result=[])
+        return run
+    body = step.step
+    StepRun.objects.bulk_create(
+        [
+            StepRun(
+                execution=tx.execution,
+                key=plan.iteration_key(run.step_id, i),
+                step_id=run.step_id,
+                iteration=i,
+                parent=run,
+                queue=run.queue,
+                model_used=(body.model if body else "") or "",
+                loop_item=item,
+                status=StepStatus.READY if (step.parallel or i == 0) else StepStatus.PENDING,
+            )
+            for i, item in enumerate(items)
+        ]
+    )
+    _set(tx, run, StepStatus.RUNNING, "step.running", attempt=1)
+    return run
+
+
+def _start_conditional(tx: Tx, run: StepRun) -> StepRun:
+    plan = tx.plan
+    step = plan.step(run.step_id)
+    scope = _scope(tx, plan.data_deps[run.step_id])
+    try:
+        taken = "if_true" if evaluate_condition(step.condition or "", scope.lookup) else "if_false"
+    except (ConditionError, ReferenceResolutionError) as exc:
+        return _fail_step(tx, run, "invalid_input", f"The condition could not be evaluated: {exc}")
+    _set(tx, run, StepStatus.RUNNING, "step.running", attempt=1, input={"branch": taken})
+    for child in StepRun.objects.filter(parent=run, status=StepStatus.PENDING):
+        if child.key.endswith("." + taken):
+            _set(tx, child, StepStatus.READY, "step.ready")
+        else:
+            _set(
+                tx,
+                child,
+                StepStatus.SKIPPED,
+                "step.skipped",
+                error_message="The branch was not taken.",
+            )
+    return run
+
+
+def _settle_parents(tx: Tx, parent_ids: set[int]) -> list[StepRun]:
+    """Complete composites whose children are all done; start a sequential loop's next item."""
+    done: list[StepRun] = []
+    for parent in StepRun.objects.filter(pk__in=list(parent_ids), status=StepStatus.RUNNING):
+        children = list(parent.children.order_by("iteration", "id"))
+        open_ = [c for c in children if c.status not in STEP_TERMINAL]
+        if open_:
+            if not any(c.status != StepStatus.PENDING for c in open_):
+                _set(tx, open_[0], StepStatus.READY, "step.ready")
+            continue
+        step = tx.plan.step(parent.step_id)
+        from executions.security import open_result
+
+        if step.type == "loop":
+            result: Any = [
+                open_result(c.result) if c.status == StepStatus.COMPLETED else None
+                for c in children
+            ]
+        else:
+            ran = [c for c in children if c.status == StepStatus.COMPLETED]
+            result = open_result(ran[0].result) if ran else None
+        _set(tx, parent, StepStatus.COMPLETED, "step.completed", result=result)
+        done.append(parent)
+    return done
+
+
+def _dispatch_ready(tx: Tx) -> None:
+    ex = tx.execution
+    limit = int(ex.config.get("max_parallel_steps") or DEFAULT_MAX_PARALLEL)
+    active = StepRun.objects.filter(execution=ex, status__in=STEP_ACTIVE).count()
+    room = limit - active
+    if room <= 0:
+        return
+    ready = list(
+        StepRun.objects.filter(execution=ex, status=StepStatus.READY).order_by("id")[:room]
+    )
+    if not ready:
+        return
+    now = timezone.now()
+    StepRun.objects.filter(pk__in=[r.pk for r in ready]).update(
+        status=StepStatus.QUEUED, queued_at=now
+    )
+    for run in ready:
+        run.status, run.queued_at = StepStatus.QUEUED, now
+        tx.emit("step.queued", run.key, status=StepStatus.QUEUED)
+        tx.dispatch(run)
+
+
+def _finalize_if_done(tx: Tx) -> None:
+    ex = tx.execution
+    if (
+        StepRun.objects.filter(execution=ex, parent__isnull=True)
+        .exclude(status__in=STEP_TERMINAL)
+        .exists()
+    ):
+        return
+    plan = tx.plan
+    top = StepRun.objects.filter(execution=ex, parent__isnull=True)
+    skipped = set(top.exclude(status=StepStatus.COMPLETED).values_list("key", flat=True))
+    results = results_of(ex, plan.order)
+    try:
+        ex.final_result = final_result(plan, results, skipped)
+    except ReferenceResolutionError as exc:
+        execution_fail(tx, error_type="invalid_input", message=f"final_result: {exc}")
+        return
+    _finish(tx, ExecutionStatus.COMPLETED, "execution.completed")
+
+
+def _totals(ex: Execution) -> None:
+    sums = StepRun.objects.filter(execution=ex).aggregate(
+        cost=Sum("cost"),
+        cpu=Sum("cpu_seconds"),
+        gpu=Sum("gpu_seconds"),
+    )
+    ex.total_cost = sums["cost"] or Decimal(0)
+    ex.cpu_seconds = sums["cpu"] or 0.0
+    ex.gpu_seconds = sums["gpu"] or 0.0
+    ram = 0.0
+    for mem_mb, wall in StepRun.objects.filter(execution=ex).values_list(
+        "memory_mb", "wall_seconds"
+    ):
+        ram += (mem_mb / 1024) * wall
+    ex.ram_gb_seconds = ram
+
+
+def _finish(tx: Tx, status: str, event: str, error: dict[str, Any] | None = None) -> None:
+    ex = tx.execution
+    ex.status = status
+    ex.completed_at = timezone.now()
+    ex.error = error
+    _totals(ex)
+    ex.save(
+        update_fields=[
+            "status",
+            "completed_at",
+            "error",
+            "final_result",
+            "total_cost",
+            "cpu_seconds",
+            "gpu_seconds",
+            "ram_gb_seconds",
+        ]
+    )
+    tx.emit(
+        event, status=status, total_cost=float(ex.total_cost), **({"error": error} if error else {})
+    )
+    from executions.notifications import notifications_enqueue
+
+    notifications_enqueue(ex)
+    if ex.security_config.get("secure_deletion"):
+        from executions.security import secure_delete_execution_data
+
+        tx.after_commit.append(
+            lambda pk=ex.pk: secure_delete_execution_data(Execution.objects.get(pk=pk))
+        )
+
+
+def _stop_open_runs(tx: Tx, reason: str) -> None:
+    open_runs = list(
+        StepRun.objects.filter(execution=tx.execution).exclude(status__in=STEP_TERMINAL)
+    )
+    revoke = [r.task_id for r in open_runs if r.task_id and r.status in STEP_ACTIVE]
+    for run in open_runs:
+        _set(tx, run, StepStatus.CANCELLED, "step.cancelled", error_message=reason)
+    if revoke:
+        from executions.tasks import revoke_tasks
+
+        tx.after_commit.append(lambda ids=revoke: revoke_tasks(ids))
+
+
+def execution_fail(
+    tx: Tx,
+    *,
+    error_type: str,
+    message: str,
+    step: str | None = None,
+    status: str = ExecutionStatus.FAILED,
+) -> None:
+    """End the run as failed (or timed out): stop everything still open, then finalize."""
+    if tx.execution.status in EXECUTION_TERMINAL:
+        return
+    _stop_open_runs(tx, f"Stopped: the execution {status.replace('_', ' ')}.")
+    event = "execution.timed_out" if status == ExecutionStatus.TIMED_OUT else "execution.failed"
+    _finish(tx, status, event, {"type": error_type, "message": message, "step": step})
+
+
+def execution_stop(tx: Tx, *, reason: str) -> None:
+    """Cancel: nothing open keeps running or gets dispatched afterwards."""
+    if tx.execution.status in EXECUTION_TERMINAL:
+        return
+    _stop_open_runs(tx, reason)
+    _finish(
+        tx,
+        ExecutionStatus.CANCELLED,
+        "execution.cancelled",
+        {"type": "cancelled", "message": reason, "step": None},
+    )

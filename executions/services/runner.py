@@ -1,0 +1,182 @@
+"""The worker side of a step: resolve its input, run its handler, measure it.
+
+Called by the ``run_step`` task after a successful claim. Secrets are decrypted
+here, in memory, for the length of the step; what is stored (the resolved input,
+the result) passes through the redactor first.
+"""
+
+from __future__ import annotations
+
+import resource
+import socket
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from executions.models import Execution, StepRun
+from executions.services import engine, steps
+from executions.services.steps import Usage
+from executions.services.tx import plan_for
+from executions.steps import registry
+from executions.steps.base import StepContext, StepError, StepOutput
+from workflows.definition.references import ReferenceResolutionError
+
+WORKER_HOST = socket.gethostname()
+_PRICE_CACHE: dict[str, tuple[float, Any]] = {}
+
+
+def execution_inputs(execution: Execution) -> tuple[dict[str, Any], dict[str, str]]:
+    """The inputs references read (secrets merged in) and the secrets alone."""
+    from executions.security import decrypt_secrets
+
+    secrets = decrypt_secrets(execution.secrets_encrypted)
+    return {**execution.inputs, **secrets}, secrets
+
+
+def _model_price(model: str) -> tuple[Decimal, Decimal]:
+    from workflows.models import ModelEndpoint
+
+    cached = _PRICE_CACHE.get(model)
+    if cached and time.monotonic() - cached[0] < 60:
+        return cached[1]
+    row = (
+        ModelEndpoint.objects.filter(name=model)
+        .values_list("input_price_per_1k", "output_price_per_1k")
+        .first()
+    )
+    price = (Decimal(row[0]), Decimal(row[1])) if row else (Decimal(0), Decimal(0))
+    _PRICE_CACHE[model] = (time.monotonic(), price)
+    return price
+
+
+def step_cost(model: str, usage: Usage) -> Decimal:
+    """Model tokens × the endpoint's prices, plus compute × the configured unit prices."""
+    cost = Decimal(0)
+    if model:
+        p_in, p_out = _model_price(model)
+        cost += p_in * usage.input_tokens / 1000 + p_out * usage.output_tokens / 1000
+    hour = Decimal(3600)
+    cost += Decimal(settings.PRSM_PRICE_CPU_HOUR) * Decimal(usage.cpu_seconds) / hour
+    ram_gb_seconds = Decimal(usage.memory_mb) / 1024 * Decimal(usage.wall_seconds)
+    cost += Decimal(settings.PRSM_PRICE_RAM_GB_HOUR) * ram_gb_seconds / hour
+    cost += Decimal(settings.PRSM_PRICE_GPU_HOUR) * Decimal(usage.gpu_seconds) / hour
+    return cost.quantize(Decimal("0.000001"))
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, run: StepRun):
+        super().__init__(daemon=True, name=f"heartbeat-{run.pk}")
+        self.run_id, self.attempt = run.pk, run.attempt
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stopped.wait(settings.PRSM_HEARTBEAT_SECONDS):
+                steps.step_run_heartbeat(step_run_id=self.run_id, attempt=self.attempt)
+        finally:
+            connection.close()
+
+
+def step_run_execute(run: StepRun) -> None:
+    """Run a claimed step run to an outcome and record it (fenced by its attempt)."""
+    from executions.security import Redactor, redaction_scope, seal_result
+
+    execution = run.execution
+    plan = plan_for(execution)
+    spec = engine.step_spec(plan, run)
+    inputs, secrets = execution_inputs(execution)
+    redactor = Redactor(secrets.values())
+    usage = Usage()
+    resolved: Any = None
+    started_wall, started_cpu = time.monotonic(), time.thread_time()
+    beat = _Heartbeat(run)
+    beat.start()
+    try:
+        with redaction_scope(secrets.values()):
+            scope = engine.Scope(
+                inputs=inputs,
+                results=engine.results_of(execution, plan.data_deps[run.step_id]),
+                secrets=secrets,
+            )
+            if run.iteration is not None:
+                scope.loop_item, scope.loop_index = run.loop_item, run.iteration
+            try:
+                ctx = StepContext(
+                    execution_id=execution.public_id,
+                    step_key=run.key,
+                    spec=spec,
+                    model=run.model_used or None,
+                    input=scope.render(spec.input),
+                    inputs=scope.render(spec.inputs) if spec.inputs is not None else None,
+                    parameters=scope.render(spec.parameters),
+                    mock_models=execution.mock_models or {},
+                )
+            except ReferenceResolutionError as exc:
+                raise StepError("invalid_input", str(exc)) from None
+            resolved = redactor.redact(
+                {"input": ctx.input, "inputs": ctx.inputs, "parameters": ctx.parameters}
+            )
+            output: StepOutput = registry.run(ctx)
+    except StepError as exc:
+        _measure(usage, started_wall, started_cpu, run.model_used)
+        steps.step_run_fail(
+            step_run_id=run.pk,
+            attempt=run.attempt,
+            error_type=exc.error_type,
+            message=redactor.redact(exc.message),
+            input=resolved,
+            usage=usage,
+        )
+        return
+    except SoftTimeLimitExceeded:
+        _measure(usage, started_wall, started_cpu, run.model_used)
+        steps.step_run_fail(
+            step_run_id=run.pk,
+            attempt=run.attempt,
+            error_type="timeout",
+            message="The step ran past its timeout.",
+            input=resolved,
+            usage=usage,
+        )
+        return
+    except Exception as exc:  # a bug in a function or provider: recorded, not lost
+        _measure(usage, started_wall, started_cpu, run.model_used)
+        steps.step_run_fail(
+            step_run_id=run.pk,
+            attempt=run.attempt,
+            error_type="execution_error",
+            message=redactor.redact(f"{type(exc).__name__}: {exc}"),
+            input=resolved,
+            usage=usage,
+        )
+        return
+    finally:
+        beat.stopped.set()
+    usage.input_tokens, usage.output_tokens = output.input_tokens, output.output_tokens
+    usage.gpu_seconds = output.gpu_seconds
+    _measure(usage, started_wall, started_cpu, output.model_used or run.model_used)
+    result = redactor.redact(output.result)
+    if execution.security_config.get("encrypt_intermediate_results"):
+        result = seal_result(result)
+    steps.step_run_complete(
+        step_run_id=run.pk,
+        attempt=run.attempt,
+        result=result,
+        model_used=output.model_used or run.model_used,
+        input=resolved,
+        usage=usage,
+    )
+
+
+def _measure(usage: Usage, started_wall: float, started_cpu: float, model: str) -> None:
+    usage.wall_seconds = time.monotonic() - started_wall
+    usage.cpu_seconds = time.thread_time() - started_cpu
+    # Peak resident memory of the worker process while it ran the step (kB on Linux).
+    usage.memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage.cost = step_cost(model, usage)

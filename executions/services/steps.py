@@ -1,0 +1,235 @@
+"""Claiming and recording step runs, fenced by the attempt number.
+
+A Celery message only says "run step run N". Claiming is a conditional update
+(``queued|retrying → running``, attempt + 1); zero rows means a duplicate or
+late message, which returns quietly. Outcomes are recorded only for the attempt
+that was claimed, so a stale worker can never overwrite a newer attempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from executions.engine.policy import decide
+from executions.models import EXECUTION_TERMINAL, StepRun, StepStatus
+from executions.services import engine
+from executions.services.tx import Tx
+
+
+@dataclass
+class Usage:
+    """What a step used, measured in the worker."""
+
+    cpu_seconds: float = 0.0
+    memory_mb: float = 0.0
+    wall_seconds: float = 0.0
+    gpu_seconds: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: Decimal = Decimal(0)
+
+
+def _usage_fields(usage: Usage) -> dict[str, Any]:
+    return {
+        "cpu_seconds": usage.cpu_seconds,
+        "memory_mb": usage.memory_mb,
+        "wall_seconds": usage.wall_seconds,
+        "gpu_seconds": usage.gpu_seconds,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cost": usage.cost,
+    }
+
+
+def _execution_pk(step_run_id: int) -> int | None:
+    return StepRun.objects.filter(pk=step_run_id).values_list("execution_id", flat=True).first()
+
+
+def step_run_claim(*, step_run_id: int, worker_host: str) -> StepRun | None:
+    """Take a queued (or due retrying) run for this worker; None if someone else has it."""
+    execution_pk = _execution_pk(step_run_id)
+    if execution_pk is None:
+        return None
+    with transaction.atomic():
+        tx = Tx.lock(execution_pk)
+        if tx.execution.status in EXECUTION_TERMINAL:
+            return None
+        now = timezone.now()
+        claimed = (
+            StepRun.objects.filter(
+                pk=step_run_id, status__in=[StepStatus.QUEUED, StepStatus.RETRYING]
+            )
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .update(
+                status=StepStatus.RUNNING,
+                attempt=F("attempt") + 1,
+                started_at=now,
+                heartbeat_at=now,
+                worker_host=worker_host[:200],
+                next_attempt_at=None,
+            )
+        )
+        if not claimed:
+            return None
+        run = StepRun.objects.select_related("execution").get(pk=step_run_id)
+        tx.emit(
+            "step.running",
+            run.key,
+            status=StepStatus.RUNNING,
+            attempt=run.attempt,
+            model_used=run.model_used,
+            worker=run.worker_host,
+        )
+        tx.flush()
+    return run
+
+
+def step_run_complete(
+    *, step_run_id: int, attempt: int, result: Any, model_used: str, input: Any, usage: Usage
+) -> bool:
+    """Record a success for ``attempt`` and advance the execution. False if stale."""
+    execution_pk = _execution_pk(step_run_id)
+    if execution_pk is None:
+        return False
+    with transaction.atomic():
+        tx = Tx.lock(execution_pk)
+        now = timezone.now()
+        updated = StepRun.objects.filter(
+            pk=step_run_id, status=StepStatus.RUNNING, attempt=attempt
+        ).update(
+            status=StepStatus.COMPLETED,
+            result=result,
+            model_used=model_used,
+            input=input,
+            completed_at=now,
+            heartbeat_at=None,
+            error_type="",
+            error_message="",
+            **_usage_fields(usage),
+        )
+        if not updated:
+            return False
+        run = StepRun.objects.get(pk=step_run_id)
+        tx.emit(
+            "step.completed",
+            run.key,
+            status=StepStatus.COMPLETED,
+            attempt=attempt,
+            model_used=model_used,
+            cost=float(usage.cost),
+            duration_seconds=round(usage.wall_seconds, 3),
+        )
+        engine.advance(tx, [run])
+        tx.flush()
+    return True
+
+
+def step_run_fail(
+    *,
+    step_run_id: int,
+    attempt: int,
+    error_type: str,
+    message: str,
+    input: Any = None,
+    usage: Usage | None = None,
+) -> bool:
+    """Record a failed attempt and apply the workflow's error handling. False if stale."""
+    execution_pk = _execution_pk(step_run_id)
+    if execution_pk is None:
+        return False
+    usage = usage or Usage()
+    with transaction.atomic():
+        tx = Tx.lock(execution_pk)
+        run = StepRun.objects.filter(
+            pk=step_run_id, status=StepStatus.RUNNING, attempt=attempt
+        ).first()
+        if run is None:
+            return False
+        model = run.model_used or None
+        log = [
+            *run.attempts_log,
+            {
+                "attempt": attempt,
+                "model": model,
+                "error_type": error_type,
+                "message": message[:2000],
+                "at": timezone.now().isoformat(),
+            },
+        ]
+        on_model = sum(1 for entry in log if entry.get("model") == model)
+        tried = tuple(
+            dict.fromkeys(e["model"] for e in log if e.get("model") and e["model"] != model)
+        )
+        handling = tx.plan.definition.error_handling
+        decision = decide(
+            handling,
+            step_id=run.step_id,
+            error_type=error_type,
+            model=model,
+            attempts_on_model=on_model,
+            models_tried=tried,
+        )
+        common = {
+            "attempts_log": log,
+            "error_type": error_type,
+            "error_message": message[:10000],
+            "heartbeat_at": None,
+            "input": input,
+            # usage accumulates over attempts: each one was really spent
+            "cost": run.cost + usage.cost,
+            "cpu_seconds": run.cpu_seconds + usage.cpu_seconds,
+            "wall_seconds": run.wall_seconds + usage.wall_seconds,
+            "memory_mb": max(run.memory_mb, usage.memory_mb),
+            "input_tokens": run.input_tokens + usage.input_tokens,
+            "output_tokens": run.output_tokens + usage.output_tokens,
+        }
+        if decision.action == "retry":
+            due = timezone.now() + timedelta(seconds=decision.delay_seconds)
+            engine._set(
+                tx,
+                run,
+                StepStatus.RETRYING,
+                "step.retrying",
+                next_attempt_at=due,
+                attempt=attempt,
+                **common,
+            )
+            tx.events[-1].payload["retry_in_seconds"] = decision.delay_seconds
+            tx.dispatch(run, countdown=decision.delay_seconds)
+        elif decision.action == "fallback":
+            engine._set(
+                tx,
+                run,
+                StepStatus.QUEUED,
+                "step.fallback",
+                model_used=decision.model,
+                queued_at=timezone.now(),
+                **common,
+            )
+            tx.events[-1].payload.update({"from_model": model, "to_model": decision.model})
+            tx.dispatch(run)
+        elif decision.action == "skip":
+            engine._set(tx, run, StepStatus.SKIPPED, "step.skipped", **common)
+            engine.advance(tx, [run])
+        else:
+            engine._set(tx, run, StepStatus.FAILED, "step.failed", **common)
+            tx.events[-1].payload["reason"] = decision.reason
+            engine.execution_fail(tx, error_type=error_type, message=message, step=run.key)
+        tx.flush()
+    return True
+
+
+def step_run_heartbeat(*, step_run_id: int, attempt: int) -> bool:
+    """Say the worker is alive. Not a transition: no lock, no event."""
+    return bool(
+        StepRun.objects.filter(pk=step_run_id, status=StepStatus.RUNNING, attempt=attempt).update(
+            heartbeat_at=timezone.now()
+        )
+    )

@@ -1,0 +1,100 @@
+"""The unit of work every engine change runs in.
+
+``Tx.lock(pk)`` takes the execution row lock (``SELECT … FOR UPDATE``) — always
+first, before any step-run row, so locks are taken in one order everywhere.
+Events are numbered under that lock and written in one batch; dispatches and
+websocket pushes happen only after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from executions import live
+from executions.engine.plan import RunPlan, build_plan
+from executions.models import Execution, ExecutionEvent, StepRun
+from workflows.definition.schema import WorkflowDefinition
+
+_PLANS: dict[int, RunPlan] = {}
+
+
+def plan_for(execution: Execution) -> RunPlan:
+    """The compiled plan of an execution. Definitions of executions never change,
+    so the plan is cached per process by execution id."""
+    plan = _PLANS.get(execution.pk)
+    if plan is None:
+        if len(_PLANS) > 512:
+            _PLANS.clear()
+        plan = build_plan(WorkflowDefinition.model_validate(execution.definition))
+        _PLANS[execution.pk] = plan
+    return plan
+
+
+@dataclass
+class Dispatch:
+    run_id: int
+    queue: str
+    priority: int
+    time_limit: int | None
+    countdown: float = 0.0
+    task_id: str = ""
+
+
+@dataclass
+class Tx:
+    execution: Execution
+    events: list[ExecutionEvent] = field(default_factory=list)
+    dispatches: list[Dispatch] = field(default_factory=list)
+    after_commit: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def lock(cls, execution_pk: int) -> Tx:
+        """Lock the execution row. Must be called inside ``transaction.atomic``."""
+        return cls(Execution.objects.select_for_update().get(pk=execution_pk))
+
+    @property
+    def plan(self) -> RunPlan:
+        return plan_for(self.execution)
+
+    def emit(self, type_: str, step_key: str = "", **payload: Any) -> None:
+        self.execution.event_seq += 1
+        self.events.append(
+            ExecutionEvent(
+                execution=self.execution,
+                seq=self.execution.event_seq,
+                type=type_,
+                step_key=step_key,
+                payload=payload,
+                created_at=timezone.now(),
+            )
+        )
+
+    def dispatch(self, run: StepRun, *, countdown: float = 0.0) -> None:
+        from executions.services.engine import dispatch_for
+
+        self.dispatches.append(dispatch_for(self.execution, run, countdown=countdown))
+
+    def flush(self) -> None:
+        """Write the events and register what happens after commit."""
+        if self.events:
+            ExecutionEvent.objects.bulk_create(self.events)
+            Execution.objects.filter(pk=self.execution.pk).update(
+                event_seq=self.execution.event_seq
+            )
+            for event in self.events:
+                live.event_publish_on_commit(event)
+        if self.dispatches:
+            from executions.tasks import publish_step_runs
+
+            StepRun.objects.bulk_update(
+                [StepRun(pk=d.run_id, task_id=d.task_id) for d in self.dispatches], ["task_id"]
+            )
+            batch = list(self.dispatches)
+            transaction.on_commit(lambda: publish_step_runs(batch))
+        for callback in self.after_commit:
+            transaction.on_commit(callback)
+        self.events, self.dispatches, self.after_commit = [], [], []

@@ -1,0 +1,52 @@
+"""The shapes shared by handlers, providers and functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.definition.schema import InlineStep, Step
+
+ERROR_TYPES = (
+    "timeout",
+    "rate_limit",
+    "temporary_failure",
+    "model_unavailable",
+    "invalid_input",
+    "execution_error",
+)
+
+
+class StepError(Exception):
+    """A step failed with one of the error types the error-handling rules speak of."""
+
+    def __init__(self, error_type: str, message: str):
+        assert error_type in ERROR_TYPES, error_type
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
+@dataclass
+class StepContext:
+    """Everything a handler may use. ``input``/``inputs``/``parameters`` are resolved."""
+
+    execution_id: str
+    step_key: str
+    spec: Step | InlineStep
+    model: str | None
+    input: Any
+    inputs: dict[str, Any] | None
+    parameters: dict[str, Any]
+    mock_models: Mapping[str, Any] = field(default_factory=dict)
+    heartbeat: Callable[[], None] = lambda: None
+
+
+@dataclass
+class StepOutput:
+    result: Any
+    model_used: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    gpu_seconds: float = 0.0

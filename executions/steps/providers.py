@@ -1,0 +1,251 @@
+"""Model providers behind one interface: ``complete(model, prompt, parameters)``.
+
+The catalog issue adds the OpenAI-compatible HTTP and Hugging Face providers and
+routes model names through the ``ModelEndpoint`` table; here are the offline
+ones: built-in models (``builtin/…``) and the mock provider used by test runs.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from executions.steps.base import StepError
+
+
+@dataclass
+class Completion:
+    output: Any
+    input_tokens: int
+    output_tokens: int
+
+
+class Provider(Protocol):
+    def complete(self, model: str, prompt: Any, parameters: Mapping[str, Any]) -> Completion: ...
+
+
+def _tokens(value: Any) -> int:
+    text = value if isinstance(value, str) else repr(value)
+    return max(1, len(text) // 4)
+
+
+def _text(prompt: Any) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    import json
+
+    return json.dumps(prompt, ensure_ascii=False, default=str)
+
+
+_POSITIVE = set(
+    [
+        "good",
+        "great",
+        "excellent",
+        "love",
+        "loved",
+        "lovely",
+        "like",
+        "amazing",
+        "wonderful",
+        "best",
+        "happy",
+        "fantastic",
+        "revolutionary",
+        "brilliant",
+        "enjoy",
+        "enjoyed",
+        "nice",
+        "awesome",
+        "superb",
+        "positive",
+        "success",
+        "impressive",
+    ]
+)
+_NEGATIVE = set(
+    [
+        "bad",
+        "terrible",
+        "awful",
+        "hate",
+        "hated",
+        "worst",
+        "poor",
+        "sad",
+        "horrible",
+        "disappointing",
+        "boring",
+        "broken",
+        "negative",
+        "failure",
+        "fail",
+        "failed",
+        "useless",
+        "angry",
+        "annoying",
+        "slow",
+        "wrong",
+    ]
+)
+_STOPWORDS = set(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "at",
+        "by",
+        "from",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "as",
+        "not",
+        "no",
+        "yes",
+        "i",
+        "you",
+        "he",
+        "she",
+        "we",
+        "they",
+        "my",
+        "your",
+        "our",
+        "their",
+        "its",
+        "summarize",
+        "analyze",
+        "extract",
+    ]
+)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z][A-Za-z'-]+", text.lower())
+
+
+def builtin_sentiment(text: str) -> dict[str, Any]:
+    words = _words(text)
+    pos = sum(w in _POSITIVE for w in words)
+    neg = sum(w in _NEGATIVE for w in words)
+    total = pos + neg
+    if total == 0:
+        return {"label": "NEUTRAL", "score": 0.5}
+    score = pos / total
+    label = "POSITIVE" if score > 0.5 else "NEGATIVE" if score < 0.5 else "NEUTRAL"
+    return {"label": label, "score": round(max(score, 1 - score), 4)}
+
+
+def builtin_keywords(text: str, top: int = 10) -> list[str]:
+    counts = Counter(w for w in _words(text) if w not in _STOPWORDS and len(w) > 2)
+    return [w for w, _ in counts.most_common(top)]
+
+
+def builtin_entities(text: str) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    for match in re.finditer(r"\b([A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*|[A-Z]{2,})\b", text):
+        name = match.group(1)
+        if name.lower() in _STOPWORDS or name in {e["text"] for e in found}:
+            continue
+        found.append({"text": name, "type": "MISC"})
+    return found
+
+
+def builtin_summary(text: str, sentences: int = 3) -> str:
+    parts = _sentences(text)
+    if len(parts) <= sentences:
+        return " ".join(parts)
+    freq = Counter(w for w in _words(text) if w not in _STOPWORDS)
+    ranked = sorted(
+        range(len(parts)),
+        key=lambda i: -sum(freq[w] for w in _words(parts[i])) / (len(_words(parts[i])) or 1),
+    )
+    keep = sorted(ranked[:sentences])
+    return " ".join(parts[i] for i in keep)
+
+
+class BuiltinProvider:
+    """Small offline models that need no network or download."""
+
+    MODELS = {
+        "builtin/sentiment-vader": lambda text, p: builtin_sentiment(text),
+        "builtin/keywords": lambda text, p: builtin_keywords(text, int(p.get("top_k", 10))),
+        "builtin/entities": lambda text, p: builtin_entities(text),
+        "builtin/extractive-summary": lambda text, p: builtin_summary(
+            text, int(p.get("sentences", 3))
+        ),
+    }
+
+    def complete(self, model: str, prompt: Any, parameters: Mapping[str, Any]) -> Completion:
+        fn = self.MODELS.get(model)
+        if fn is None:
+            raise StepError("model_unavailable", f"There is no built-in model '{model}'.")
+        text = _text(prompt)
+        output = fn(text, parameters)
+        return Completion(output, _tokens(text), _tokens(output))
+
+
+class MockProvider:
+    """Answers from a test run's ``mock_models``: ``{response, latency_ms, error}``.
+
+    ``error`` (an error type, optionally with ``error_message`` and ``fail_times``)
+    makes the model fail, so test runs can exercise retries and fallbacks.
+    """
+
+    def __init__(self, mocks: Mapping[str, Any]):
+        self.mocks = mocks
+        self.calls: Counter[str] = Counter()
+
+    def complete(self, model: str, prompt: Any, parameters: Mapping[str, Any]) -> Completion:
+        mock = self.mocks.get(model) or {}
+        latency = float(mock.get("latency_ms", 0)) / 1000
+        if latency:
+            time.sleep(min(latency, 60))
+        if mock.get("error"):
+            raise StepError(str(mock["error"]), str(mock.get("error_message", "mocked error")))
+        response = mock.get("response", f"[mock {model}] {_text(prompt)[:200]}")
+        return Completion(response, _tokens(prompt), _tokens(response))
+
+
+def complete(
+    model: str, prompt: Any, parameters: Mapping[str, Any], *, mock_models: Mapping[str, Any]
+) -> Completion:
+    """Run ``model`` on ``prompt`` with the provider that serves it."""
+    if model in mock_models:
+        return MockProvider(mock_models).complete(model, prompt, parameters)
+    if model == "mock/echo":
+        return Completion(prompt, _tokens(prompt), _tokens(prompt))
+    if model.startswith("builtin/"):
+        return BuiltinProvider().complete(model, prompt, parameters)
+    raise StepError(
+        "model_unavailable",
+        f"No provider serves the model '{model}'. Configure a model endpoint for it "
+        "(admin → Model endpoints) or name a fallback model.",
+    )
