@@ -50,7 +50,12 @@ def schedule_execution_timeout(execution_pk: int, seconds: float) -> None:
     execution_timeout.apply_async(args=[execution_pk], countdown=seconds)
 
 
-def revoke_tasks(task_ids: list[str]) -> None:
+def revoke_tasks(waiting: list[str], running: list[str]) -> None:
+    """Revoke queued messages, and stop steps still running (their results are fenced
+    off anyway: the step run is no longer ``running``)."""
     from prsm_site.celery import app
 
-    app.control.revoke(task_ids)
+    if waiting:
+        app.control.revoke(waiting)
+    if running:
+        app.control.revoke(running, terminate=True, signal="SIGTERM")

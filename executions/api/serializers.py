@@ -54,7 +54,7 @@ class TestRequestSerializer(serializers.Serializer):
         from executions.steps.base import ERROR_TYPES
 
         for model, mock in value.items():
-            unknown = set(mock) - {"response", "latency_ms", "error", "error_message"}
+            unknown = set(mock) - {"response", "latency_ms", "error", "error_message", "fail_times"}
             if unknown:
                 raise serializers.ValidationError(f"{model}: unknown keys {sorted(unknown)}")
             latency = mock.get("latency_ms", 0)

@@ -436,13 +436,15 @@ def _stop_open_runs(tx: Tx, reason: str) -> None:
     open_runs = list(
         StepRun.objects.filter(execution=tx.execution).exclude(status__in=STEP_TERMINAL)
     )
-    revoke = [r.task_id for r in open_runs if r.task_id and r.status in STEP_ACTIVE]
+    waiting = [r.task_id for r in open_runs if r.task_id and r.status in STEP_ACTIVE
+               and r.status != StepStatus.RUNNING]
+    running = [r.task_id for r in open_runs if r.task_id and r.status == StepStatus.RUNNING]
     for run in open_runs:
         _set(tx, run, StepStatus.CANCELLED, "step.cancelled", error_message=reason)
-    if revoke:
+    if waiting or running:
         from executions.tasks import revoke_tasks
 
-        tx.after_commit.append(lambda ids=revoke: revoke_tasks(ids))
+        tx.after_commit.append(lambda: revoke_tasks(waiting, running))
 
 
 def execution_fail(

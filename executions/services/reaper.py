@@ -1,8 +1,8 @@
 """The periodic backstop: nothing is left running or queued forever.
 
-- running steps whose heartbeat went stale (their worker vanished) count as a
-  failed attempt of type ``temporary_failure``, so the error handling decides:
-  re-run (a retry) or fail;
+- running steps whose heartbeat went stale (their worker vanished) are queued
+  again — a lost worker is not the step's fault — up to ``MAX_WORKER_LOSSES``
+  times, after which the loss counts as a ``temporary_failure`` of the step;
 - queued or due retrying steps not claimed for a while are published again (their
   message was lost: a crash between commit and publish, a Redis restart) — a
   duplicate is harmless, since claiming is a conditional update;
@@ -33,13 +33,7 @@ def reap() -> dict[str, int]:
         .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale))
         .values_list("pk", "attempt")
     ):
-        if steps.step_run_fail(
-            step_run_id=run_id,
-            attempt=attempt,
-            error_type="temporary_failure",
-            message="The worker running this step stopped responding.",
-        ):
-            counts["lost_workers"] += 1
+        counts["lost_workers"] += steps.step_run_worker_lost(step_run_id=run_id, attempt=attempt)
 
     lost_before = now - timedelta(seconds=settings.PRSM_REPUBLISH_AFTER_SECONDS)
     lost = (

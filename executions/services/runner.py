@@ -99,9 +99,13 @@ def step_run_execute(run: StepRun) -> None:
     beat.start()
     try:
         with redaction_scope(secrets.values()):
+            step = plan.step(run.step_id)
+            needs_all = step.type == "aggregation" and spec.input is None and spec.inputs is None
             scope = engine.Scope(
                 inputs=inputs,
-                results=engine.results_of(execution, plan.data_deps[run.step_id]),
+                results=engine.results_of(
+                    execution, plan.deps[run.step_id] if needs_all else plan.data_deps[run.step_id]
+                ),
                 secrets=secrets,
             )
             if run.iteration is not None:
@@ -113,9 +117,14 @@ def step_run_execute(run: StepRun) -> None:
                     spec=spec,
                     model=run.model_used or None,
                     input=scope.render(spec.input),
-                    inputs=scope.render(spec.inputs) if spec.inputs is not None else None,
+                    inputs=(
+                        scope.render(spec.inputs) if spec.inputs is not None
+                        # an aggregation that names no inputs combines all it waits for
+                        else dict(scope.results) if needs_all else None
+                    ),
                     parameters=scope.render(spec.parameters),
                     mock_models=execution.mock_models or {},
+                    attempt=run.attempt,
                 )
             except ReferenceResolutionError as exc:
                 raise StepError("invalid_input", str(exc)) from None

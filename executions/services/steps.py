@@ -163,7 +163,8 @@ def step_run_fail(
                 "at": timezone.now().isoformat(),
             },
         ]
-        on_model = sum(1 for entry in log if entry.get("model") == model)
+        failures = [e for e in log if e.get("error_type") != "worker_lost"]
+        on_model = sum(1 for entry in failures if entry.get("model") == model)
         tried = tuple(
             dict.fromkeys(e["model"] for e in log if e.get("model") and e["model"] != model)
         )
@@ -232,4 +233,39 @@ def step_run_heartbeat(*, step_run_id: int, attempt: int) -> bool:
         StepRun.objects.filter(pk=step_run_id, status=StepStatus.RUNNING, attempt=attempt).update(
             heartbeat_at=timezone.now()
         )
+    )
+
+
+MAX_WORKER_LOSSES = 3
+
+
+def step_run_worker_lost(*, step_run_id: int, attempt: int) -> bool:
+    """Queue a running step again whose worker stopped answering. False if stale."""
+    execution_pk = _execution_pk(step_run_id)
+    if execution_pk is None:
+        return False
+    with transaction.atomic():
+        tx = Tx.lock(execution_pk)
+        run = StepRun.objects.filter(
+            pk=step_run_id, status=StepStatus.RUNNING, attempt=attempt
+        ).first()
+        if run is None:
+            return False
+        losses = sum(1 for e in run.attempts_log if e.get("error_type") == "worker_lost") + 1
+        if losses < MAX_WORKER_LOSSES:
+            log = [*run.attempts_log, {
+                "attempt": attempt, "model": run.model_used or None, "error_type": "worker_lost",
+                "message": "The worker running this step stopped responding.",
+                "at": timezone.now().isoformat(),
+            }]
+            engine._set(tx, run, StepStatus.QUEUED, "step.queued", attempts_log=log,
+                        queued_at=timezone.now(), heartbeat_at=None)
+            tx.events[-1].payload["reason"] = "worker lost"
+            tx.dispatch(run)
+            tx.flush()
+            return True
+    # Lost too often: the step itself is probably what kills its workers.
+    return step_run_fail(
+        step_run_id=step_run_id, attempt=attempt, error_type="temporary_failure",
+        message=f"The worker running this step was lost {losses} times.",
     )

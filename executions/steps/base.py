@@ -40,6 +40,7 @@ class StepContext:
     inputs: dict[str, Any] | None
     parameters: dict[str, Any]
     mock_models: Mapping[str, Any] = field(default_factory=dict)
+    attempt: int = 1
     heartbeat: Callable[[], None] = lambda: None
 
 

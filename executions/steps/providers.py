@@ -215,31 +215,34 @@ class BuiltinProvider:
 class MockProvider:
     """Answers from a test run's ``mock_models``: ``{response, latency_ms, error}``.
 
-    ``error`` (an error type, optionally with ``error_message`` and ``fail_times``)
-    makes the model fail, so test runs can exercise retries and fallbacks.
+    ``error`` (an error type, with an optional ``error_message``) makes the model
+    fail — on every attempt, or on the first ``fail_times`` attempts of the step —
+    so test runs can exercise retries and fallbacks.
     """
 
-    def __init__(self, mocks: Mapping[str, Any]):
+    def __init__(self, mocks: Mapping[str, Any], attempt: int = 1):
         self.mocks = mocks
-        self.calls: Counter[str] = Counter()
+        self.attempt = attempt
 
     def complete(self, model: str, prompt: Any, parameters: Mapping[str, Any]) -> Completion:
         mock = self.mocks.get(model) or {}
         latency = float(mock.get("latency_ms", 0)) / 1000
         if latency:
             time.sleep(min(latency, 60))
-        if mock.get("error"):
+        fail_times = mock.get("fail_times")
+        if mock.get("error") and (fail_times is None or self.attempt <= int(fail_times)):
             raise StepError(str(mock["error"]), str(mock.get("error_message", "mocked error")))
         response = mock.get("response", f"[mock {model}] {_text(prompt)[:200]}")
         return Completion(response, _tokens(prompt), _tokens(response))
 
 
 def complete(
-    model: str, prompt: Any, parameters: Mapping[str, Any], *, mock_models: Mapping[str, Any]
+    model: str, prompt: Any, parameters: Mapping[str, Any], *, mock_models: Mapping[str, Any],
+    attempt: int = 1,
 ) -> Completion:
     """Run ``model`` on ``prompt`` with the provider that serves it."""
     if model in mock_models:
-        return MockProvider(mock_models).complete(model, prompt, parameters)
+        return MockProvider(mock_models, attempt).complete(model, prompt, parameters)
     if model == "mock/echo":
         return Completion(prompt, _tokens(prompt), _tokens(prompt))
     if model.startswith("builtin/"):

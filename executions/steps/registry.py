@@ -24,7 +24,9 @@ def _payload(ctx: StepContext) -> Any:
 def run_inference(ctx: StepContext) -> StepOutput:
     if not ctx.model:
         raise StepError("invalid_input", "An inference step needs a model.")
-    done = providers.complete(ctx.model, _payload(ctx), ctx.parameters, mock_models=ctx.mock_models)
+    done = providers.complete(
+        ctx.model, _payload(ctx), ctx.parameters, mock_models=ctx.mock_models, attempt=ctx.attempt
+    )
     return StepOutput(done.output, ctx.model, done.input_tokens, done.output_tokens)
 
 
