@@ -8,6 +8,7 @@ Development works with no variables at all (SQLite and generated secrets under
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -113,7 +114,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["OPTIONS"]["timeout"] = 30
     # A file, not memory: the engine tests share it with a real worker process.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One per test session, so that two sessions never share (or delete) one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Empty means "embedded": `make run` starts a Redis of its own (engine issue).
