@@ -55,6 +55,7 @@ class Worker:
         queues: str = "default",
         log: Path | None = None,
         extra_env: dict[str, str] | None = None,
+        beat: bool = False,
     ):
         self.log_path = (
             log or Path(settings.VAR_DIR) / f"worker-{os.getpid()}-{time.monotonic_ns()}.log"
@@ -80,6 +81,8 @@ class Worker:
                 "--without-mingle",
                 "-n",
                 f"test-{time.monotonic_ns()}@%h",
+                *(["-B", "-s", str(Path(settings.VAR_DIR) / f"beat-{time.monotonic_ns()}")]
+                  if beat else []),
             ],
             cwd=ROOT,
             env=child_env(**(extra_env or {})),

@@ -187,7 +187,9 @@ def token(user: Any) -> str:
     return api_token_create(user=user, name="websocket").key
 
 
-def new_execution(workflow_public_id: str, user: Any, steps: tuple[str, ...] = ("clean", "summary")) -> Execution:
+def new_execution(
+    workflow_public_id: str, user: Any, steps: tuple[str, ...] = ("clean", "summary")
+) -> Execution:
     workflow = Workflow.objects.select_related("current_version").get(public_id=workflow_public_id)
     version = workflow.current_version
     assert version is not None

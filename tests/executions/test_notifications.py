@@ -80,7 +80,7 @@ def receiver(settings) -> Iterator[Receiver]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     recv.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield recv
@@ -199,7 +199,9 @@ def test_signing_matches_the_standard_webhooks_test_vector():
     }
     assert verify(secret, headers, body, now=1614265330 + 60)
     assert not verify(secret, headers, body + b" ", now=1614265330)
-    assert not verify("whsec_" + base64.b64encode(b"x" * 32).decode(), headers, body, now=1614265330)
+    assert not verify(
+        "whsec_" + base64.b64encode(b"x" * 32).decode(), headers, body, now=1614265330
+    )
     assert not verify(secret, headers, body, now=1614265330 + 301)  # replayed later
     assert not verify(secret, {**headers, "Webhook-Signature": ""}, body, now=1614265330)
 
@@ -265,7 +267,11 @@ def test_a_completed_execution_gets_one_webhook_with_a_secret_free_payload(
 def test_unsuccessful_endings_notify_the_on_failure_list(
     workflow, django_capture_on_commit_callbacks, status, event
 ):
-    cfg = {"on_completion": ["email"], "on_failure": ["webhook"], "webhook_url": "https://h.invalid/"}
+    cfg = {
+        "on_completion": ["email"],
+        "on_failure": ["webhook"],
+        "webhook_url": "https://h.invalid/",
+    }
     execution = make_execution(
         workflow, status=status, notification_config=cfg, error={"message": "boom"}
     )
@@ -279,7 +285,11 @@ def test_unsuccessful_endings_notify_the_on_failure_list(
 def test_a_completed_execution_does_not_notify_the_on_failure_list(
     workflow, django_capture_on_commit_callbacks
 ):
-    cfg = {"on_completion": [], "on_failure": ["webhook", "email"], "webhook_url": "https://h.invalid/"}
+    cfg = {
+        "on_completion": [],
+        "on_failure": ["webhook", "email"],
+        "webhook_url": "https://h.invalid/",
+    }
     execution = make_execution(workflow, notification_config=cfg)
     with django_capture_on_commit_callbacks() as callbacks:
         assert notifications_enqueue(execution) == []
@@ -483,7 +493,7 @@ def test_the_tasks_deliver_end_to_end_after_commit(
 ):
     """notifications_enqueue → commit → Celery tasks (run eagerly) → receiver and mailbox."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     cfg = {**webhook_config(receiver.url), "on_completion": ["webhook", "email"]}
     cfg["email"] = "lab@example.org"
     execution = make_execution(workflow, notification_config=cfg)

@@ -48,7 +48,7 @@ def _serve(host: str) -> Iterator[Server]:
 
     httpd = ThreadingHTTPServer((host, 0), Handler)
     server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server
@@ -112,7 +112,8 @@ def test_a_name_that_resolves_to_loopback_is_refused():
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://example.com/", "file:///etc/passwd", "gopher://example.com/", "ws://example.com/"]
+    "url",
+    ["ftp://example.com/", "file:///etc/passwd", "gopher://example.com/", "ws://example.com/"],
 )
 def test_only_http_and_https_are_allowed(url):
     with pytest.raises(OutboundBlocked, match="only http and https"):

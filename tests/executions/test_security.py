@@ -54,7 +54,9 @@ def test_inputs_the_schema_declares_secret_are_secrets_even_as_plain_strings():
         "password": {"type": "secret"},
         "text": {"type": "string"},
     }
-    split = split_inputs({"token": "t-1234", "password": "hunter22", "text": "x"}, input_schema=schema)
+    split = split_inputs(
+        {"token": "t-1234", "password": "hunter22", "text": "x"}, input_schema=schema
+    )
 
     assert split.secrets == {"token": "t-1234", "password": "hunter22"}
     assert split.plain == {"token": PLACEHOLDER, "password": PLACEHOLDER, "text": "x"}
@@ -279,7 +281,11 @@ def test_secure_deletion_blanks_secrets_and_inputs_and_seals_results(alice, alic
         final_result={"summary": "done"},
     )
     plain = StepRun.objects.create(
-        execution=execution, key="clean", step_id="clean", input={"text": "raw"}, result="clean text"
+        execution=execution,
+        key="clean",
+        step_id="clean",
+        input={"text": "raw"},
+        result="clean text",
     )
     already = seal_result({"s": 1})
     sealed = StepRun.objects.create(

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.executions.helpers import create_workflow, detail, execute, runs, steps_by_id, wait_terminal
+from tests.executions.helpers import (
+    create_workflow,
+    detail,
+    execute,
+    runs,
+    steps_by_id,
+    wait_terminal,
+)
 
 
 def _run(user: Any, definition: dict[str, Any], **body: Any) -> tuple[str, str, dict[str, Any]]:
@@ -15,34 +22,89 @@ def _run(user: Any, definition: dict[str, Any], **body: Any) -> tuple[str, str, 
 
 
 def test_aggregation_without_inputs_combines_what_it_waits_for(worker: Any, alice: Any) -> None:
-    _, _, body = _run(alice, {"name": "agg", "steps": [
-        {"id": "a", "type": "data_processing", "function": "noop", "input": 1, "parallel_group": "g"},
-        {"id": "b", "type": "data_processing", "function": "noop", "input": "two", "parallel_group": "g"},
-        {"id": "combine", "type": "aggregation", "depends_on": ["a", "b"]},
-    ]})
+    _, _, body = _run(
+        alice,
+        {
+            "name": "agg",
+            "steps": [
+                {
+                    "id": "a",
+                    "type": "data_processing",
+                    "function": "noop",
+                    "input": 1,
+                    "parallel_group": "g",
+                },
+                {
+                    "id": "b",
+                    "type": "data_processing",
+                    "function": "noop",
+                    "input": "two",
+                    "parallel_group": "g",
+                },
+                {"id": "combine", "type": "aggregation", "depends_on": ["a", "b"]},
+            ],
+        },
+    )
     assert body["status"] == "completed"
     assert body["final_result"] == {"a": 1, "b": "two"}
 
 
 def test_merge_json_aggregation_with_named_inputs(worker: Any, alice: Any) -> None:
-    _, _, body = _run(alice, {"name": "merge", "steps": [
-        {"id": "a", "type": "data_processing", "function": "noop", "input": {"x": 1}},
-        {"id": "m", "type": "aggregation", "function": "merge_json",
-         "inputs": {"first": "${a.result}", "second": {"y": 2}}},
-    ]})
+    _, _, body = _run(
+        alice,
+        {
+            "name": "merge",
+            "steps": [
+                {"id": "a", "type": "data_processing", "function": "noop", "input": {"x": 1}},
+                {
+                    "id": "m",
+                    "type": "aggregation",
+                    "function": "merge_json",
+                    "inputs": {"first": "${a.result}", "second": {"y": 2}},
+                },
+            ],
+        },
+    )
     assert body["final_result"] == {"x": 1, "y": 2}
 
 
 def test_conditional_runs_the_taken_branch_and_skips_the_other(worker: Any, alice: Any) -> None:
-    wf, ex, body = _run(alice, {"name": "cond", "steps": [
-        {"id": "sentiment", "type": "inference", "model": "builtin/sentiment-vader",
-         "input": "${workflow.input.text}"},
-        {"id": "branch", "type": "conditional",
-         "condition": "${sentiment.result.label} == 'POSITIVE'",
-         "if_true": {"type": "data_processing", "function": "noop", "input": "happy path"},
-         "if_false": {"type": "data_processing", "function": "noop", "input": "sad path"}},
-        {"id": "after", "type": "data_processing", "function": "noop", "input": "${branch.result}"},
-    ]}, inputs={"text": "What a wonderful, great day"})
+    wf, ex, body = _run(
+        alice,
+        {
+            "name": "cond",
+            "steps": [
+                {
+                    "id": "sentiment",
+                    "type": "inference",
+                    "model": "builtin/sentiment-vader",
+                    "input": "${workflow.input.text}",
+                },
+                {
+                    "id": "branch",
+                    "type": "conditional",
+                    "condition": "${sentiment.result.label} == 'POSITIVE'",
+                    "if_true": {
+                        "type": "data_processing",
+                        "function": "noop",
+                        "input": "happy path",
+                    },
+                    "if_false": {
+                        "type": "data_processing",
+                        "function": "noop",
+                        "input": "sad path",
+                    },
+                },
+                {
+                    "id": "after",
+                    "type": "data_processing",
+                    "function": "noop",
+                    "input": "${branch.result}",
+                },
+            ],
+        },
+        inputs={"text": "What a wonderful, great day"},
+    )
     assert body["status"] == "completed", body
     assert steps_by_id(body)["branch"]["branch"] == "if_true"
     assert body["final_result"] == "happy path"
@@ -52,84 +114,201 @@ def test_conditional_runs_the_taken_branch_and_skips_the_other(worker: Any, alic
 
 
 def test_parallel_loop_fans_out_bounded_by_max_parallel_steps(worker: Any, alice: Any) -> None:
-    wf, ex, body = _run(alice, {"name": "loop", "steps": [
-        {"id": "each", "type": "loop", "iterate_over": "${workflow.input.docs}", "parallel": True,
-         "step": {"type": "data_processing", "function": "sleep",
-                  "input": "${loop.index}:${loop.current_item}", "parameters": {"seconds": 0.3}}},
-    ]}, inputs={"docs": ["a", "b", "c", "d", "e"]},
-        execution_config={"max_parallel_steps": 2})
+    wf, ex, body = _run(
+        alice,
+        {
+            "name": "loop",
+            "steps": [
+                {
+                    "id": "each",
+                    "type": "loop",
+                    "iterate_over": "${workflow.input.docs}",
+                    "parallel": True,
+                    "step": {
+                        "type": "data_processing",
+                        "function": "sleep",
+                        "input": "${loop.index}:${loop.current_item}",
+                        "parameters": {"seconds": 0.3},
+                    },
+                },
+            ],
+        },
+        inputs={"docs": ["a", "b", "c", "d", "e"]},
+        execution_config={"max_parallel_steps": 2},
+    )
     assert body["status"] == "completed", body
     assert body["final_result"] == ["0:a", "1:b", "2:c", "3:d", "4:e"]
     assert steps_by_id(body)["each"]["iterations"] == {"total": 5, "completed": 5}
-    iterations = sorted((r for k, r in runs(ex).items() if r.iteration is not None),
-                        key=lambda r: r.started_at)
+    iterations = sorted(
+        (r for k, r in runs(ex).items() if r.iteration is not None), key=lambda r: r.started_at
+    )
     for i, run in enumerate(iterations):
-        overlapping = [o for o in iterations if o.started_at < run.completed_at
-                       and o.completed_at > run.started_at]
+        overlapping = [
+            o
+            for o in iterations
+            if o.started_at < run.completed_at and o.completed_at > run.started_at
+        ]
         assert len(overlapping) <= 2, f"iteration {i} overlapped {len(overlapping)} runs"
 
 
 def test_sequential_loop_runs_in_order(worker: Any, alice: Any) -> None:
-    wf, ex, body = _run(alice, {"name": "seq", "steps": [
-        {"id": "each", "type": "loop", "iterate_over": "${workflow.input.n}",
-         "step": {"type": "data_processing", "function": "noop", "input": "${loop.current_item}"}},
-    ]}, inputs={"n": [3, 1, 2]})
+    wf, ex, body = _run(
+        alice,
+        {
+            "name": "seq",
+            "steps": [
+                {
+                    "id": "each",
+                    "type": "loop",
+                    "iterate_over": "${workflow.input.n}",
+                    "step": {
+                        "type": "data_processing",
+                        "function": "noop",
+                        "input": "${loop.current_item}",
+                    },
+                },
+            ],
+        },
+        inputs={"n": [3, 1, 2]},
+    )
     assert body["final_result"] == [3, 1, 2]
-    iterations = sorted((r for r in runs(ex).values() if r.iteration is not None),
-                        key=lambda r: r.iteration)
+    iterations = sorted(
+        (r for r in runs(ex).values() if r.iteration is not None), key=lambda r: r.iteration
+    )
     for earlier, later in zip(iterations, iterations[1:], strict=False):
         assert earlier.completed_at <= later.started_at
 
 
 def test_loop_over_max_iterations_fails_clearly(worker: Any, alice: Any) -> None:
-    _, _, body = _run(alice, {"name": "big", "steps": [
-        {"id": "each", "type": "loop", "iterate_over": "${workflow.input.n}", "max_iterations": 3,
-         "step": {"type": "data_processing", "function": "noop", "input": "${loop.current_item}"}},
-    ]}, inputs={"n": [1, 2, 3, 4]})
+    _, _, body = _run(
+        alice,
+        {
+            "name": "big",
+            "steps": [
+                {
+                    "id": "each",
+                    "type": "loop",
+                    "iterate_over": "${workflow.input.n}",
+                    "max_iterations": 3,
+                    "step": {
+                        "type": "data_processing",
+                        "function": "noop",
+                        "input": "${loop.current_item}",
+                    },
+                },
+            ],
+        },
+        inputs={"n": [1, 2, 3, 4]},
+    )
     assert body["status"] == "failed"
     assert "more than max_iterations (3)" in body["error"]["message"]
     assert steps_by_id(body)["each"]["error"]["type"] == "invalid_input"
 
 
 def test_parallel_group_steps_run_at_the_same_time(worker: Any, alice: Any) -> None:
-    wf, ex, body = _run(alice, {"name": "pg", "steps": [
-        {"id": "a", "type": "data_processing", "function": "sleep", "input": 1,
-         "parameters": {"seconds": 1}, "parallel_group": "analysis"},
-        {"id": "b", "type": "data_processing", "function": "sleep", "input": 2,
-         "parameters": {"seconds": 1}, "parallel_group": "analysis"},
-    ]})
+    wf, ex, body = _run(
+        alice,
+        {
+            "name": "pg",
+            "steps": [
+                {
+                    "id": "a",
+                    "type": "data_processing",
+                    "function": "sleep",
+                    "input": 1,
+                    "parameters": {"seconds": 1},
+                    "parallel_group": "analysis",
+                },
+                {
+                    "id": "b",
+                    "type": "data_processing",
+                    "function": "sleep",
+                    "input": 2,
+                    "parameters": {"seconds": 1},
+                    "parallel_group": "analysis",
+                },
+            ],
+        },
+    )
     assert body["status"] == "completed"
     a, b = runs(ex)["a"], runs(ex)["b"]
     assert a.started_at < b.completed_at and b.started_at < a.completed_at
 
 
 def test_parallel_processing_maps_a_function_over_a_list(worker: Any, alice: Any) -> None:
-    _, _, body = _run(alice, {"name": "pp", "steps": [
-        {"id": "texts", "type": "parallel_processing", "function": "clean_text",
-         "input": "${workflow.input.docs}", "parallel": True, "parameters": {"lowercase": True}},
-    ]}, inputs={"docs": ["A  B", "C"]})
+    _, _, body = _run(
+        alice,
+        {
+            "name": "pp",
+            "steps": [
+                {
+                    "id": "texts",
+                    "type": "parallel_processing",
+                    "function": "clean_text",
+                    "input": "${workflow.input.docs}",
+                    "parallel": True,
+                    "parameters": {"lowercase": True},
+                },
+            ],
+        },
+        inputs={"docs": ["A  B", "C"]},
+    )
     assert body["final_result"] == ["a b", "c"]
 
 
 def test_data_collection_step(worker: Any, alice: Any) -> None:
-    _, _, body = _run(alice, {"name": "dc", "steps": [
-        {"id": "collect", "type": "data_collection", "function": "chunk_text",
-         "input": "abcdef", "parameters": {"size": 4}},
-    ]})
+    _, _, body = _run(
+        alice,
+        {
+            "name": "dc",
+            "steps": [
+                {
+                    "id": "collect",
+                    "type": "data_collection",
+                    "function": "chunk_text",
+                    "input": "abcdef",
+                    "parameters": {"size": 4},
+                },
+            ],
+        },
+    )
     assert body["final_result"] == ["abcd", "ef"]
 
 
 def test_explicit_final_result_mapping(worker: Any, alice: Any) -> None:
-    _, _, body = _run(alice, {"name": "fr", "final_result": {"label": "${s.result.label}", "n": 1},
-                              "steps": [{"id": "s", "type": "inference",
-                                         "model": "builtin/sentiment-vader", "input": "bad awful"}]})
+    _, _, body = _run(
+        alice,
+        {
+            "name": "fr",
+            "final_result": {"label": "${s.result.label}", "n": 1},
+            "steps": [
+                {
+                    "id": "s",
+                    "type": "inference",
+                    "model": "builtin/sentiment-vader",
+                    "input": "bad awful",
+                }
+            ],
+        },
+    )
     assert body["final_result"] == {"label": "NEGATIVE", "n": 1}
 
 
 def test_reference_to_missing_path_fails_the_step_as_invalid_input(worker: Any, alice: Any) -> None:
-    _, _, body = _run(alice, {"name": "ref", "steps": [
-        {"id": "a", "type": "data_processing", "function": "noop", "input": {"x": 1}},
-        {"id": "b", "type": "data_processing", "function": "noop", "input": "${a.result.nope}"},
-    ]})
+    _, _, body = _run(
+        alice,
+        {
+            "name": "ref",
+            "steps": [
+                {"id": "a", "type": "data_processing", "function": "noop", "input": {"x": 1}},
+                {
+                    "id": "b",
+                    "type": "data_processing",
+                    "function": "noop",
+                    "input": "${a.result.nope}",
+                },
+            ],
+        },
+    )
     assert body["status"] == "failed"
     assert steps_by_id(body)["b"]["error"]["type"] == "invalid_input"
