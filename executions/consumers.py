@@ -18,6 +18,7 @@ client therefore sees every execution's events exactly once and in ``seq`` order
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,6 +29,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from executions import live
 from executions.models import Execution
 from workflows.models import Workflow
+
+logger = logging.getLogger(__name__)
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
@@ -66,6 +69,8 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
     async def refuse(self, code: int, reason: str) -> None:
         # Accept first: a close before the handshake completes reaches the client as
         # a bare HTTP 403, and the 44xx code would be lost.
+        # The path only: the query string may hold an API token.
+        logger.info("Websocket %s refused with %s: %s", self.scope.get("path"), code, reason)
         await self.accept()
         await self.close(code=code, reason=reason)
 

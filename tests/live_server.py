@@ -12,6 +12,9 @@ child_env``: ``DATABASE_URL`` of the test database, the same ``PRSM_VAR_DIR`` an
 so the same ``SECRET_KEY`` for sessions and the same embedded Redis socket, or the
 inherited ``REDIS_URL``). It sees only committed rows: tests that use it need
 ``transactional_db``.
+
+It serves ``tests.live_server:application``: the real ``prsm_site.asgi``
+application, with one test-only difference (see ``_application``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -32,6 +37,38 @@ from urllib.parse import urlencode
 from tests.engine import ROOT, child_env
 
 _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
+ASGI_APPLICATION = "tests.live_server:application"
+
+
+@cache
+def _application() -> Callable[..., Any]:
+    """``prsm_site.asgi.application`` with a fresh ContentType cache per connection.
+
+    Why: ``transactional_db`` flushes the database after each test and Django
+    recreates the content types and permissions with new ids. The test process
+    clears its ContentType cache when that happens; a long-lived server process
+    would keep the old ids, and guardian would then find no permission for anyone
+    (every socket a 4404). Clearing the in-memory cache at each connection gives the
+    server what one freshly started against the current database would have.
+    """
+    from prsm_site.asgi import application as prsm_application  # sets Django up
+
+    from django.contrib.contenttypes.models import ContentType
+
+    async def application(scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope["type"] in ("http", "websocket"):
+            ContentType.objects.clear_cache()
+        return await prsm_application(scope, receive, send)
+
+    return application
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so importing this module (as the test process does) sets nothing up;
+    # Daphne's ``getattr(module, "application")`` builds the app at server start.
+    if name == "application":
+        return _application()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -62,7 +99,7 @@ class DaphneServer:
                     "-b", "127.0.0.1",
                     "-p", "0",
                     "--access-log", os.devnull,
-                    "prsm_site.asgi:application",
+                    ASGI_APPLICATION,
                 ],  # fmt: skip
                 cwd=ROOT,
                 env=env,

@@ -60,7 +60,7 @@ def test_removing_the_key_makes_decryption_fail_with_a_clear_message(settings, o
     token = encrypt_json("secret")
     settings.PRSM_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
 
-    with pytest.raises(DecryptionFailed, match="key .* was probably removed"):
+    with pytest.raises(DecryptionFailed, match=r"key .* was probably removed"):
         decrypt_json(token)
     with pytest.raises(DecryptionFailed):
         reencrypt(token)

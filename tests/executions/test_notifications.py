@@ -316,10 +316,13 @@ def test_a_rolled_back_transaction_sends_nothing(
     cfg = {**webhook_config(receiver.url), "on_completion": ["webhook", "email"]}
     execution = make_execution(workflow, notification_config=cfg)
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notifications_enqueue(execution)
-            raise RuntimeError("finalization failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        notifications_enqueue(execution)
+        raise RuntimeError("finalization failed")
 
     assert callbacks == []
     assert WebhookDelivery.objects.count() == 0
