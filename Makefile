@@ -23,7 +23,7 @@ setup: install
 
 run: setup
 	$(PY) manage.py setup_demo --url http://$(HOST):$(PORT)/
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

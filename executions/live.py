@@ -51,6 +51,7 @@ EVENT_TYPES = frozenset(
         "execution.failed",
         "execution.cancelled",
         "execution.timed_out",
+        "step.ready",
         "step.queued",
         "step.running",
         "step.retrying",
@@ -298,9 +299,7 @@ def execution_snapshot(execution: Execution) -> dict[str, Any]:
     row = (
         Execution.objects.filter(pk=execution.pk)
         .annotate(last_seq=_last_seq_subquery())
-        .values(
-            "status", "created_at", "started_at", "completed_at", "total_cost", "last_seq"
-        )
+        .values("status", "created_at", "started_at", "completed_at", "total_cost", "last_seq")
         .get()
     )
     steps = [

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from django.apps import apps
+
 from tests.engine import ROOT, child_env
 
 _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
@@ -53,11 +55,11 @@ def _application() -> Callable[..., Any]:
     """
     from prsm_site.asgi import application as prsm_application  # sets Django up
 
-    from django.contrib.contenttypes.models import ContentType
+    content_types = apps.get_model("contenttypes", "ContentType").objects
 
     async def application(scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] in ("http", "websocket"):
-            ContentType.objects.clear_cache()
+            content_types.clear_cache()
         return await prsm_application(scope, receive, send)
 
     return application
@@ -95,12 +97,17 @@ class DaphneServer:
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "daphne",
-                    "-b", "127.0.0.1",
-                    "-p", "0",
-                    "--access-log", os.devnull,
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    "0",
+                    "--access-log",
+                    os.devnull,
                     ASGI_APPLICATION,
-                ],  # fmt: skip
+                ],
                 cwd=ROOT,
                 env=env,
                 stdout=log,

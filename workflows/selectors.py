@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, Group
-from django.db.models import CharField, Q, QuerySet, Value
+from django.apps import apps
+from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from guardian.shortcuts import get_objects_for_user, get_perms
 
 from workflows.models import (
@@ -27,9 +29,16 @@ class WorkflowNotFound(Exception):
 
 
 def _with_status(qs: QuerySet[Workflow]) -> QuerySet[Workflow]:
-    # ``created`` until the first run; the engine replaces this with the status
-    # of the latest execution.
-    return qs.annotate(status=Value("created", output_field=CharField()))
+    """``created`` until the first (non-test) run, then the latest run's status."""
+    Execution = apps.get_model("executions", "Execution")  # executions depends on us
+    latest = (
+        Execution.objects.filter(workflow=OuterRef("pk"), is_test=False)
+        .order_by("-created_at", "-id")
+        .values("status")[:1]
+    )
+    return qs.annotate(
+        status=Coalesce(Subquery(latest), Value("created"), output_field=CharField())
+    )
 
 
 def workflows_for_user(user: User, *, action: Action = Action.READ) -> QuerySet[Workflow]:

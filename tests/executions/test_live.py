@@ -155,9 +155,12 @@ async def events_until(
     while True:
         message = await recv(ws, f"event #{last_seq} (received so far: {_seqs(got)})")
         got.append(message)
-        if message.get("kind") == "event" and message["seq"] >= last_seq:
-            if execution_id is None or message["execution_id"] == execution_id:
-                return got
+        if (
+            message.get("kind") == "event"
+            and message["seq"] >= last_seq
+            and (execution_id is None or message["execution_id"] == execution_id)
+        ):
+            return got
 
 
 async def assert_nothing_more(ws: ClientConnection) -> None:
@@ -776,9 +779,11 @@ def test_publish_failure_is_logged_and_never_breaks_the_commit(
     monkeypatch.setattr(live, "_publisher", live._LayerPublisher())
     monkeypatch.setattr(live, "get_channel_layer", lambda: _BrokenLayer())
     execution = new_execution(alice_workflow, alice)
-    with caplog.at_level(logging.WARNING, logger="executions.live"):
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            seq = emit(execution.pk, "execution.started")
+    with (
+        caplog.at_level(logging.WARNING, logger="executions.live"),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        seq = emit(execution.pk, "execution.started")
     assert seq == 1
     assert len(callbacks) == 1
     assert ExecutionEvent.objects.filter(execution=execution).count() == 1
@@ -795,9 +800,12 @@ def test_rolled_back_event_is_never_published(
     sent: list[Any] = []
     monkeypatch.setattr(live, "_publish", lambda groups, message: sent.append(message))
     execution = new_execution(alice_workflow, alice)
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            event = ExecutionEvent.objects.create(execution=execution, seq=1, type="step.queued")
-            live.event_publish_on_commit(event)
-            raise RuntimeError("the transition failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        event = ExecutionEvent.objects.create(execution=execution, seq=1, type="step.queued")
+        live.event_publish_on_commit(event)
+        raise RuntimeError("the transition failed")
     assert sent == []

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from executions.models import Execution, ExecutionStatus, WebhookDelivery
@@ -458,9 +458,14 @@ def test_a_duplicate_message_during_an_attempt_in_flight_sends_nothing(alice_wor
     delivery = _delivery(workflow, receiver.url)
     receiver.hold = threading.Event()
     results: list[Any] = []
-    first = threading.Thread(
-        target=lambda: results.append(webhook_attempt(delivery_id=delivery.pk))
-    )
+
+    def attempt_in_thread() -> None:
+        try:
+            results.append(webhook_attempt(delivery_id=delivery.pk))
+        finally:
+            connection.close()  # the thread's own connection, or the test DB stays in use
+
+    first = threading.Thread(target=attempt_in_thread)
     first.start()
     deadline = time.monotonic() + 10
     while not receiver.requests and time.monotonic() < deadline:

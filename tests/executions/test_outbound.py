@@ -240,3 +240,92 @@ def test_a_name_is_resolved_once_and_the_checked_address_is_connected_to(
 def test_safe_client_refuses_options_that_bypass_the_guard(option):
     with pytest.raises(TypeError, match=option):
         safe_client(**{option: None})
+
+
+def _self_signed(tmp_path, name: str) -> tuple[str, str]:
+    """A certificate for ``name`` (and its key), written as PEM files."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_a_pinned_https_request_verifies_the_certificate_of_the_name(
+    settings, monkeypatch, tmp_path
+):
+    """Connecting to the checked address must not weaken TLS: the server name (SNI)
+    and the certificate check stay those of the URL's host."""
+    import ssl
+
+    settings.PRSM_OUTBOUND_ALLOWLIST = ["127.0.0.1/32"]
+    cert, key = _self_signed(tmp_path, "tls.test")
+    server = Server("127.0.0.1")
+    seen_sni: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            server.requests.append({"path": self.path, "host": self.headers["Host"]})
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: seen_sni.append(name)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    server.port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    real_getaddrinfo = socket.getaddrinfo
+
+    def dns(host, port, *args, **kwargs):
+        if host in ("tls.test", "other.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    trusted = ssl.create_default_context(cafile=cert)
+    try:
+        with safe_client(verify=trusted) as client:
+            assert client.get(f"https://tls.test:{server.port}/secure").status_code == 200
+            # Same address, another name: the certificate does not match it.
+            with pytest.raises(httpx.ConnectError, match=r"certificate|hostname"):
+                client.get(f"https://other.test:{server.port}/secure")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+    assert seen_sni[0] == "tls.test"
+    assert server.requests == [{"path": "/secure", "host": f"tls.test:{server.port}"}]
