@@ -17,8 +17,10 @@ RUN_STEP = "executions.run_step"
 
 
 @shared_task(name=RUN_STEP, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def run_step(step_run_id: int) -> None:
-    run = steps.step_run_claim(step_run_id=step_run_id, worker_host=runner.WORKER_HOST)
+def run_step(step_run_id: int, execution_pk: int | None = None) -> None:
+    run = steps.step_run_claim(
+        step_run_id=step_run_id, execution_pk=execution_pk, worker_host=runner.WORKER_HOST
+    )
     if run is None:
         return  # a duplicate or late message: someone else has it, or it is finished
     runner.step_run_execute(run)
@@ -43,7 +45,7 @@ def publish_step_runs(dispatches: Iterable[Any]) -> None:
             options["time_limit"] = d.time_limit + 15
         if d.countdown:
             options["countdown"] = d.countdown
-        run_step.apply_async(args=[d.run_id], **options)
+        run_step.apply_async(args=[d.run_id, d.execution_pk], **options)
 
 
 def schedule_execution_timeout(execution_pk: int, seconds: float) -> None:

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import CharField, Count, Q, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from executions.engine.plan import BRANCHES, QueueSpec, RunPlan, final_result, queue_for
@@ -41,7 +42,9 @@ def _queues() -> list[QueueSpec]:
     return [QueueSpec(q.name, q.cpu_cores, q.ram_gb, q.gpu) for q in worker_queues()]
 
 
-def dispatch_for(execution: Execution, run: StepRun, *, countdown: float = 0.0) -> Dispatch:
+def dispatch_for(
+    execution: Execution, run: StepRun, *, countdown: float = 0.0, fresh_id: bool = True
+) -> Dispatch:
     from django.conf import settings
 
     plan = _plan(execution)
@@ -54,7 +57,9 @@ def dispatch_for(execution: Execution, run: StepRun, *, countdown: float = 0.0) 
         priority=PRIORITIES.get(execution.config.get("priority", "normal"), 5),
         time_limit=limit,
         countdown=countdown,
-        task_id=f"step-{run.pk}-{uuid.uuid4().hex[:12]}",
+        task_id=f"step-{run.pk}-{uuid.uuid4().hex[:12]}" if fresh_id else run.task_id,
+        task_id_is_new=fresh_id,
+        execution_pk=execution.pk,
     )
 
 
@@ -177,11 +182,12 @@ def advance(tx: Tx, changed: Iterable[StepRun] = ()) -> None:
                 execution=execution, status=StepStatus.RUNNING, children__isnull=False
             ).values_list("pk", flat=True)
         )
+    ready: list[StepRun] = []
     while candidates or parents:
         finished = _settle_parents(tx, parents)
         parents = set()
         newly: list[StepRun] = list(finished)
-        newly += _settle_candidates(tx, candidates)
+        newly += _settle_candidates(tx, candidates, ready)
         candidates = set()
         for run in newly:
             if run.status in STEP_TERMINAL:
@@ -190,11 +196,13 @@ def advance(tx: Tx, changed: Iterable[StepRun] = ()) -> None:
                 parents.add(run.pk)
         if execution.status in EXECUTION_TERMINAL:
             return
-    _dispatch_ready(tx)
-    _finalize_if_done(tx)
+    if not _dispatch(tx, ready):
+        _finalize_if_done(tx)
 
 
-def _settle_candidates(tx: Tx, step_ids: set[str]) -> list[StepRun]:
+def _settle_candidates(tx: Tx, step_ids: set[str], ready: list[StepRun]) -> list[StepRun]:
+    """Decide pending steps whose dependencies are all done: skip them, start a
+    composite, or add a leaf to ``ready``. Returns the runs whose state changed."""
     plan = tx.plan
     ex = tx.execution
     pending = {
@@ -209,19 +217,25 @@ def _settle_candidates(tx: Tx, step_ids: set[str]) -> list[StepRun]:
         if run is None:
             continue
         deps = plan.deps[step_id]
-        if deps and (
-            StepRun.objects.filter(execution=ex, key__in=list(deps))
-            .exclude(status__in=STEP_TERMINAL)
-            .exists()
-        ):
+        # One query: the dependencies not completed (enough of them to decide).
+        open_deps = (
+            list(
+                StepRun.objects.filter(execution=ex, key__in=list(deps))
+                .exclude(status=StepStatus.COMPLETED)
+                .values_list("key", "status")[:200]
+            )
+            if deps
+            else []
+        )
+        if any(status not in STEP_TERMINAL for _, status in open_deps):
             continue
         data = plan.data_deps[step_id]
-        if (
-            data
-            and StepRun.objects.filter(
-                execution=ex, key__in=list(data), status__in=NOT_RAN
-            ).exists()
-        ):
+        if len(open_deps) == 200:  # a huge fan-in with many skipped: look again, exactly
+            open_deps = list(
+                StepRun.objects.filter(execution=ex, key__in=list(data), status__in=NOT_RAN)
+                .values_list("key", "status")[:1]
+            )
+        if any(key in data for key, _ in open_deps):
             _set(
                 tx,
                 run,
@@ -237,7 +251,7 @@ def _settle_candidates(tx: Tx, step_ids: set[str]) -> list[StepRun]:
         elif step.type == "conditional":
             changed.append(_start_conditional(tx, run))
         else:
-            _set(tx, run, StepStatus.READY, "step.ready")
+            ready.append(run)
     return changed
 
 
@@ -341,26 +355,45 @@ def _settle_parents(tx: Tx, parent_ids: set[int]) -> list[StepRun]:
     return done
 
 
-def _dispatch_ready(tx: Tx) -> None:
+def _dispatch(tx: Tx, ready: list[StepRun]) -> bool:
+    """Queue what is ready, up to ``max_parallel_steps`` at a time.
+
+    ``ready`` are leaves that just became ready (still ``pending`` in the table);
+    runs already ``ready`` in the table (waiting for room, loop iterations) go first.
+    The rest wait as ``ready``. Returns whether anything is active or waiting.
+    """
     ex = tx.execution
     limit = int(ex.config.get("max_parallel_steps") or DEFAULT_MAX_PARALLEL)
-    active = StepRun.objects.filter(execution=ex, status__in=STEP_ACTIVE).count()
-    room = limit - active
-    if room <= 0:
-        return
-    ready = list(
-        StepRun.objects.filter(execution=ex, status=StepStatus.READY).order_by("id")[:room]
+    counts = StepRun.objects.filter(execution=ex).aggregate(
+        active=Count("id", filter=Q(status__in=STEP_ACTIVE)),
+        waiting=Count("id", filter=Q(status=StepStatus.READY)),
     )
-    if not ready:
-        return
-    now = timezone.now()
-    StepRun.objects.filter(pk__in=[r.pk for r in ready]).update(
-        status=StepStatus.QUEUED, queued_at=now
-    )
-    for run in ready:
-        run.status, run.queued_at = StepStatus.QUEUED, now
-        tx.emit("step.queued", run.key, status=StepStatus.QUEUED)
-        tx.dispatch(run)
+    room = limit - counts["active"]
+    chosen: list[StepRun] = []
+    if counts["waiting"] and room > 0:
+        chosen = list(
+            StepRun.objects.filter(execution=ex, status=StepStatus.READY).order_by("id")[:room]
+        )
+    chosen += ready[: max(room - len(chosen), 0)]
+    left = [r for r in ready if r not in chosen]
+    if left:
+        StepRun.objects.filter(pk__in=[r.pk for r in left]).update(status=StepStatus.READY)
+        for run in left:
+            run.status = StepStatus.READY
+            tx.emit("step.ready", run.key, status=StepStatus.READY)
+    if chosen:
+        now = timezone.now()
+        token = uuid.uuid4().hex[:12]
+        StepRun.objects.filter(pk__in=[r.pk for r in chosen]).update(
+            status=StepStatus.QUEUED,
+            queued_at=now,
+            task_id=Concat(Value("step-"), Cast("id", CharField()), Value(f"-{token}")),
+        )
+        for run in chosen:
+            run.status, run.queued_at, run.task_id = StepStatus.QUEUED, now, f"step-{run.pk}-{token}"
+            tx.emit("step.queued", run.key, status=StepStatus.QUEUED)
+            tx.dispatch(run, fresh_id=False)
+    return bool(counts["active"] or counts["waiting"] or chosen or left)
 
 
 def _finalize_if_done(tx: Tx) -> None:

@@ -180,6 +180,7 @@ def step_run_execute(run: StepRun) -> None:
         model_used=output.model_used or run.model_used,
         input=resolved,
         usage=usage,
+        claimed=run,
     )
 
 

@@ -52,9 +52,11 @@ def _execution_pk(step_run_id: int) -> int | None:
     return StepRun.objects.filter(pk=step_run_id).values_list("execution_id", flat=True).first()
 
 
-def step_run_claim(*, step_run_id: int, worker_host: str) -> StepRun | None:
+def step_run_claim(
+    *, step_run_id: int, worker_host: str, execution_pk: int | None = None
+) -> StepRun | None:
     """Take a queued (or due retrying) run for this worker; None if someone else has it."""
-    execution_pk = _execution_pk(step_run_id)
+    execution_pk = execution_pk or _execution_pk(step_run_id)
     if execution_pk is None:
         return None
     with transaction.atomic():
@@ -78,7 +80,8 @@ def step_run_claim(*, step_run_id: int, worker_host: str) -> StepRun | None:
         )
         if not claimed:
             return None
-        run = StepRun.objects.select_related("execution").get(pk=step_run_id)
+        run = StepRun.objects.get(pk=step_run_id)
+        run.execution = tx.execution
         tx.emit(
             "step.running",
             run.key,
@@ -92,10 +95,14 @@ def step_run_claim(*, step_run_id: int, worker_host: str) -> StepRun | None:
 
 
 def step_run_complete(
-    *, step_run_id: int, attempt: int, result: Any, model_used: str, input: Any, usage: Usage
+    *, step_run_id: int, attempt: int, result: Any, model_used: str, input: Any, usage: Usage,
+    claimed: StepRun | None = None,
 ) -> bool:
-    """Record a success for ``attempt`` and advance the execution. False if stale."""
-    execution_pk = _execution_pk(step_run_id)
+    """Record a success for ``attempt`` and advance the execution. False if stale.
+
+    ``claimed`` is the run as this worker claimed it, which saves two look-ups.
+    """
+    execution_pk = claimed.execution_id if claimed else _execution_pk(step_run_id)
     if execution_pk is None:
         return False
     with transaction.atomic():
@@ -116,7 +123,8 @@ def step_run_complete(
         )
         if not updated:
             return False
-        run = StepRun.objects.get(pk=step_run_id)
+        run = claimed or StepRun.objects.get(pk=step_run_id)
+        run.status, run.result = StepStatus.COMPLETED, result
         tx.emit(
             "step.completed",
             run.key,

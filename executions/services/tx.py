@@ -42,6 +42,8 @@ class Dispatch:
     time_limit: int | None
     countdown: float = 0.0
     task_id: str = ""
+    task_id_is_new: bool = False
+    execution_pk: int | None = None
 
 
 @dataclass
@@ -54,7 +56,11 @@ class Tx:
     @classmethod
     def lock(cls, execution_pk: int) -> Tx:
         """Lock the execution row. Must be called inside ``transaction.atomic``."""
-        return cls(Execution.objects.select_for_update().get(pk=execution_pk))
+        return cls(
+            Execution.objects.select_for_update(of=("self",))
+            .select_related("workflow")
+            .get(pk=execution_pk)
+        )
 
     @property
     def plan(self) -> RunPlan:
@@ -73,10 +79,13 @@ class Tx:
             )
         )
 
-    def dispatch(self, run: StepRun, *, countdown: float = 0.0) -> None:
+    def dispatch(self, run: StepRun, *, countdown: float = 0.0, fresh_id: bool = True) -> None:
+        """Publish ``run_step`` for ``run`` after commit (a new task id unless already set)."""
         from executions.services.engine import dispatch_for
 
-        self.dispatches.append(dispatch_for(self.execution, run, countdown=countdown))
+        self.dispatches.append(
+            dispatch_for(self.execution, run, countdown=countdown, fresh_id=fresh_id)
+        )
 
     def flush(self) -> None:
         """Write the events and register what happens after commit."""
@@ -90,9 +99,11 @@ class Tx:
         if self.dispatches:
             from executions.tasks import publish_step_runs
 
-            StepRun.objects.bulk_update(
-                [StepRun(pk=d.run_id, task_id=d.task_id) for d in self.dispatches], ["task_id"]
-            )
+            fresh = [d for d in self.dispatches if d.task_id_is_new]
+            if fresh:  # re-dispatches (retries, fallbacks, lost messages) get a new id
+                StepRun.objects.bulk_update(
+                    [StepRun(pk=d.run_id, task_id=d.task_id) for d in fresh], ["task_id"]
+                )
             batch = list(self.dispatches)
             transaction.on_commit(lambda: publish_step_runs(batch))
         for callback in self.after_commit:
