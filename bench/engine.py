@@ -28,49 +28,59 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prsm_site.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-import redis  # noqa: E402
-from celery import chain, group  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.db.models import Max  # noqa: E402
+import redis
+from celery import chain, group
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Max
 
-from bench.celery_tasks import mark, noop  # noqa: E402
-from executions.models import EXECUTION_TERMINAL, Execution, StepRun  # noqa: E402
-from executions.services.lifecycle import execution_start  # noqa: E402
-from workflows import services  # noqa: E402
-from workflows.definitions import definition_require_valid  # noqa: E402
+from bench.celery_tasks import mark, noop
+from executions.models import EXECUTION_TERMINAL, Execution, StepRun
+from executions.services.lifecycle import execution_start
+from workflows import services
+from workflows.definitions import definition_require_valid
 
 CHAIN_STEPS = 40
 FAN_OUT = 1000
 
 
 def _step(step_id: str, deps: list[str]) -> dict:
-    return {"id": step_id, "type": "data_processing", "function": "noop", "input": 0,
-            **({"depends_on": deps} if deps else {})}
+    return {
+        "id": step_id,
+        "type": "data_processing",
+        "function": "noop",
+        "input": 0,
+        **({"depends_on": deps} if deps else {}),
+    }
 
 
 def _workflow(user, name: str, steps: list[dict]):
     checked = definition_require_valid({"name": name, "steps": steps}, user=user)
-    return services.workflow_create(owner=user, definition=checked.definition,
-                                    document=checked.document)
+    return services.workflow_create(
+        owner=user, definition=checked.definition, document=checked.document
+    )
 
 
 def _run_engine(user, workflow, max_parallel: int) -> tuple[float, Execution]:
     start = time.perf_counter()
-    execution = execution_start(workflow=workflow, user=user, inputs={},
-                                config={"max_parallel_steps": max_parallel, "priority": "normal"})
-    while True:
-        connection.close()
-        execution.refresh_from_db()
-        if execution.status in EXECUTION_TERMINAL:
+    execution = execution_start(
+        workflow=workflow,
+        user=user,
+        inputs={},
+        config={"max_parallel_steps": max_parallel, "priority": "normal"},
+    )
+    while True:  # autocommit: each poll sees the latest commit on the same connection
+        status = Execution.objects.filter(pk=execution.pk).values_list("status", flat=True)[0]
+        if status in EXECUTION_TERMINAL:
             break
-        time.sleep(0.005)
+        time.sleep(0.01)
+    execution.refresh_from_db()
     elapsed = time.perf_counter() - start
     assert execution.status == "completed", execution.error
     return elapsed, execution
@@ -78,7 +88,7 @@ def _run_engine(user, workflow, max_parallel: int) -> tuple[float, Execution]:
 
 def _wait_count(r: redis.Redis, key: str, target: int) -> None:
     while int(r.get(key) or 0) < target:
-        time.sleep(0.002)
+        time.sleep(0.01)
 
 
 def _raw_chain(r: redis.Redis) -> float:
@@ -108,25 +118,60 @@ def main() -> None:
     user, _ = get_user_model().objects.get_or_create(username="bench")
     r = redis.Redis.from_url(settings.REDIS_URL)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "prsm_site", "worker", "-P", "prefork", "-c", "2",
-         "-Q", "default", "-I", "bench.celery_tasks", "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "prsm_site",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            "2",
+            "-Q",
+            "default",
+            "-I",
+            "bench.celery_tasks",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         time.sleep(4)  # worker start-up
-        chain_wf = _workflow(user, "bench chain",
-                             [_step(f"s{i}", [f"s{i - 1}"] if i else []) for i in range(CHAIN_STEPS)])
+        chain_wf = _workflow(
+            user,
+            "bench chain",
+            [_step(f"s{i}", [f"s{i - 1}"] if i else []) for i in range(CHAIN_STEPS)],
+        )
         # 1000 fan-out steps: a definition has at most 500 steps, so the fan-out is a
         # parallel loop — 1000 step runs, each its own task, as DESIGN §4 describes.
-        fan_wf = _workflow(user, "bench fan", [
-            {"id": "root", "type": "data_processing", "function": "noop",
-             "input": list(range(FAN_OUT))},
-            {"id": "fan", "type": "loop", "iterate_over": "${root.result}", "parallel": True,
-             "max_iterations": FAN_OUT,
-             "step": {"type": "data_processing", "function": "noop", "input": 0}},
-            _step("sink", ["fan"]),
-        ])
+        fan_wf = _workflow(
+            user,
+            "bench fan",
+            [
+                {
+                    "id": "root",
+                    "type": "data_processing",
+                    "function": "noop",
+                    "input": list(range(FAN_OUT)),
+                },
+                {
+                    "id": "fan",
+                    "type": "loop",
+                    "iterate_over": "${root.result}",
+                    "parallel": True,
+                    "max_iterations": FAN_OUT,
+                    "step": {"type": "data_processing", "function": "noop", "input": 0},
+                },
+                _step("sink", ["fan"]),
+            ],
+        )
         _raw_chain(r), _run_engine(user, chain_wf, 10)  # warm up both paths
 
         raw_chain = min(_raw_chain(r) for _ in range(3))
@@ -135,7 +180,8 @@ def main() -> None:
         engine_fan, fan_ex = _run_engine(user, fan_wf, FAN_OUT)
         root_done = StepRun.objects.get(execution=fan_ex, key="root").completed_at
         last_queued = StepRun.objects.filter(execution=fan_ex, iteration__isnull=False).aggregate(
-            m=Max("queued_at"))["m"]
+            m=Max("queued_at")
+        )["m"]
         queued_after = (last_queued - root_done).total_seconds()
     finally:
         worker.terminate()
@@ -143,12 +189,18 @@ def main() -> None:
 
     fan_steps = FAN_OUT + 2
     print(f"{'':28}{'engine':>10}{'raw celery':>12}{'ratio':>8}{'overhead/step':>16}")
-    print(f"{'chain of 40 (s)':28}{engine_chain:10.3f}{raw_chain:12.3f}"
-          f"{engine_chain / raw_chain:8.2f}{(engine_chain - raw_chain) / CHAIN_STEPS * 1000:13.2f} ms")
-    print(f"{'1 -> 1000 -> 1 (s)':28}{engine_fan:10.3f}{raw_fan:12.3f}"
-          f"{engine_fan / raw_fan:8.2f}{(engine_fan - raw_fan) / fan_steps * 1000:13.2f} ms")
-    print(f"engine per step: chain {engine_chain / CHAIN_STEPS * 1000:.2f} ms, "
-          f"fan {engine_fan / fan_steps * 1000:.2f} ms")
+    print(
+        f"{'chain of 40 (s)':28}{engine_chain:10.3f}{raw_chain:12.3f}"
+        f"{engine_chain / raw_chain:8.2f}{(engine_chain - raw_chain) / CHAIN_STEPS * 1000:13.2f} ms"
+    )
+    print(
+        f"{'1 -> 1000 -> 1 (s)':28}{engine_fan:10.3f}{raw_fan:12.3f}"
+        f"{engine_fan / raw_fan:8.2f}{(engine_fan - raw_fan) / fan_steps * 1000:13.2f} ms"
+    )
+    print(
+        f"engine per step: chain {engine_chain / CHAIN_STEPS * 1000:.2f} ms, "
+        f"fan {engine_fan / fan_steps * 1000:.2f} ms"
+    )
     print(f"1000 fan-out steps all queued {queued_after:.3f} s after the root finished")
 
 

@@ -81,8 +81,11 @@ class Worker:
                 "--without-mingle",
                 "-n",
                 f"test-{time.monotonic_ns()}@%h",
-                *(["-B", "-s", str(Path(settings.VAR_DIR) / f"beat-{time.monotonic_ns()}")]
-                  if beat else []),
+                *(
+                    ["-B", "-s", str(Path(settings.VAR_DIR) / f"beat-{time.monotonic_ns()}")]
+                    if beat
+                    else []
+                ),
             ],
             cwd=ROOT,
             env=child_env(**(extra_env or {})),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, Group
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser, Group
 from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from guardian.shortcuts import get_objects_for_user, get_perms

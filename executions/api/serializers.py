@@ -86,7 +86,7 @@ class StepErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class StepSerializer(serializers.Serializer):
+class ExecutionStepSerializer(serializers.Serializer):
     id = serializers.CharField()
     status = serializers.CharField()
     started_at = serializers.DateTimeField(allow_null=True)
@@ -120,7 +120,7 @@ class ExecutionDetailSerializer(serializers.Serializer):
     duration_seconds = serializers.FloatField(allow_null=True)
     inputs = serializers.JSONField()
     config = serializers.JSONField()
-    steps = StepSerializer(many=True)
+    steps = ExecutionStepSerializer(many=True)
     final_result = serializers.JSONField(allow_null=True)
     total_cost = serializers.FloatField()
     resource_usage = ResourceUsageSerializer()

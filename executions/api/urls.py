@@ -8,6 +8,7 @@ EX = WF + r"/executions/(?P<execution_id>[A-Za-z0-9_]+)"
 urlpatterns = [
     re_path(WF + r"/execute/?$", views.ExecuteView.as_view(), name="workflow-execute"),
     re_path(WF + r"/test/?$", views.TestRunView.as_view(), name="workflow-test"),
+    re_path(WF + r"/webhook-secret/?$", views.WebhookSecretView.as_view(), name="webhook-secret"),
     re_path(WF + r"/executions/?$", views.ExecutionListView.as_view(), name="execution-list"),
     re_path(EX + r"/?$", views.ExecutionDetailView.as_view(), name="execution-detail"),
     re_path(EX + r"/cancel/?$", views.ExecutionCancelView.as_view(), name="execution-cancel"),

@@ -45,7 +45,7 @@ def _started_response(execution: Any) -> Response:
     return Response(s.ExecuteResponseSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
-def _configs(data: dict[str, Any]) -> dict[str, Any]:
+def _configs(data: dict[str, Any], user: Any) -> dict[str, Any]:
     """Check the notification and security configs (a 400 naming the field)."""
     from executions.notifications import NotificationConfigError, validate_notification_config
     from executions.security import SecurityConfigError, validate_security_config
@@ -53,7 +53,9 @@ def _configs(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         if "notification_config" in data:
-            out["notification_config"] = validate_notification_config(data["notification_config"])
+            out["notification_config"] = validate_notification_config(
+                data["notification_config"], user=user
+            )
     except NotificationConfigError as exc:
         raise ValidationError({"notification_config": [str(exc)]}) from None
     try:
@@ -84,7 +86,7 @@ class ExecuteView(APIView):
             inputs=data["inputs"],
             config=dict(config),
             resource_config=data.get("resource_config") or {},
-            **_configs(data),
+            **_configs(data, request.user),
         )
         return _started_response(execution)
 
@@ -182,3 +184,18 @@ class ExecutionResumeView(APIView):
         )
         execution = selectors.execution_get(workflow=workflow, public_id=execution_id)
         return _started_response(lifecycle.execution_resume(execution=execution, user=request.user))
+
+
+class WebhookSecretView(APIView):
+    @extend_schema(
+        responses={200: {"type": "object", "properties": {"secret": {"type": "string"}}}},
+        description="The Standard Webhooks signing secret of this workflow's notifications "
+        "(owner or staff only). Give it to the receiver so it can verify signatures.",
+    )
+    def get(self, request: Request, workflow_id: str) -> Response:
+        from executions.notifications import webhook_secret_for
+
+        workflow = wf_selectors.workflow_get(user=request.user, public_id=workflow_id)
+        if workflow.owner_id != request.user.pk and not request.user.is_staff:
+            raise PermissionError("Only the owner or staff may read the webhook secret.")
+        return Response({"secret": webhook_secret_for(workflow)})

@@ -232,8 +232,9 @@ def _settle_candidates(tx: Tx, step_ids: set[str], ready: list[StepRun]) -> list
         data = plan.data_deps[step_id]
         if len(open_deps) == 200:  # a huge fan-in with many skipped: look again, exactly
             open_deps = list(
-                StepRun.objects.filter(execution=ex, key__in=list(data), status__in=NOT_RAN)
-                .values_list("key", "status")[:1]
+                StepRun.objects.filter(
+                    execution=ex, key__in=list(data), status__in=NOT_RAN
+                ).values_list("key", "status")[:1]
             )
         if any(key in data for key, _ in open_deps):
             _set(
@@ -333,12 +334,17 @@ def _settle_parents(tx: Tx, parent_ids: set[int]) -> list[StepRun]:
     """Complete composites whose children are all done; start a sequential loop's next item."""
     done: list[StepRun] = []
     for parent in StepRun.objects.filter(pk__in=list(parent_ids), status=StepStatus.RUNNING):
-        children = list(parent.children.order_by("iteration", "id"))
-        open_ = [c for c in children if c.status not in STEP_TERMINAL]
-        if open_:
-            if not any(c.status != StepStatus.PENDING for c in open_):
-                _set(tx, open_[0], StepStatus.READY, "step.ready")
+        # Count first: a 1000-iteration loop must not load every child on each completion.
+        counts = parent.children.aggregate(
+            open=Count("id", filter=~Q(status__in=STEP_TERMINAL)),
+            pending=Count("id", filter=Q(status=StepStatus.PENDING)),
+        )
+        if counts["open"]:
+            if counts["open"] == counts["pending"]:  # a sequential loop between items
+                following = parent.children.filter(status=StepStatus.PENDING).order_by("iteration")
+                _set(tx, following[0], StepStatus.READY, "step.ready")
             continue
+        children = list(parent.children.order_by("iteration", "id"))
         step = tx.plan.step(parent.step_id)
         from executions.security import open_result
 
@@ -390,7 +396,11 @@ def _dispatch(tx: Tx, ready: list[StepRun]) -> bool:
             task_id=Concat(Value("step-"), Cast("id", CharField()), Value(f"-{token}")),
         )
         for run in chosen:
-            run.status, run.queued_at, run.task_id = StepStatus.QUEUED, now, f"step-{run.pk}-{token}"
+            run.status, run.queued_at, run.task_id = (
+                StepStatus.QUEUED,
+                now,
+                f"step-{run.pk}-{token}",
+            )
             tx.emit("step.queued", run.key, status=StepStatus.QUEUED)
             tx.dispatch(run, fresh_id=False)
     return bool(counts["active"] or counts["waiting"] or chosen or left)
@@ -469,8 +479,11 @@ def _stop_open_runs(tx: Tx, reason: str) -> None:
     open_runs = list(
         StepRun.objects.filter(execution=tx.execution).exclude(status__in=STEP_TERMINAL)
     )
-    waiting = [r.task_id for r in open_runs if r.task_id and r.status in STEP_ACTIVE
-               and r.status != StepStatus.RUNNING]
+    waiting = [
+        r.task_id
+        for r in open_runs
+        if r.task_id and r.status in STEP_ACTIVE and r.status != StepStatus.RUNNING
+    ]
     running = [r.task_id for r in open_runs if r.task_id and r.status == StepStatus.RUNNING]
     for run in open_runs:
         _set(tx, run, StepStatus.CANCELLED, "step.cancelled", error_message=reason)

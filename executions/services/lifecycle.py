@@ -197,7 +197,8 @@ def execution_resume(*, execution: Execution, user: Any) -> Execution:
         ExecutionStatus.CANCELLED,
     ):
         raise ExecutionFinished(
-            f"Only a failed, timed-out or cancelled execution can be resumed; this one is {execution.status}."
+            "Only a failed, timed-out or cancelled execution can be resumed; "
+            f"this one is {execution.status}."
         )
     secrets = decrypt_secrets(execution.secrets_encrypted)
     plain = {k: v for k, v in execution.inputs.items() if k not in secrets}

@@ -7,7 +7,8 @@
   message was lost: a crash between commit and publish, a Redis restart) — a
   duplicate is harmless, since claiming is a conditional update;
 - executions past their deadline are timed out;
-- running executions with nothing active are advanced (dispatch what is ready).
+- running executions with nothing active are advanced (dispatch what is ready);
+- webhook deliveries whose retry message was lost are published again.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from executions.services.tx import Tx
 
 def reap() -> dict[str, int]:
     now = timezone.now()
-    counts = {"lost_workers": 0, "republished": 0, "timed_out": 0, "advanced": 0}
+    counts = {"lost_workers": 0, "republished": 0, "timed_out": 0, "advanced": 0, "webhooks": 0}
     stale = now - timedelta(seconds=settings.PRSM_STALE_HEARTBEAT_SECONDS)
     for run_id, attempt in (
         StepRun.objects.filter(status=StepStatus.RUNNING, children__isnull=True)
@@ -73,4 +74,7 @@ def reap() -> dict[str, int]:
             engine.advance(tx)
             counts["advanced"] += tx.execution.event_seq != before
             tx.flush()
+    from executions.notifications import webhook_deliveries_republish
+
+    counts["webhooks"] = webhook_deliveries_republish(now=now)
     return counts

@@ -118,9 +118,12 @@ def step_run_execute(run: StepRun) -> None:
                     model=run.model_used or None,
                     input=scope.render(spec.input),
                     inputs=(
-                        scope.render(spec.inputs) if spec.inputs is not None
+                        scope.render(spec.inputs)
+                        if spec.inputs is not None
                         # an aggregation that names no inputs combines all it waits for
-                        else dict(scope.results) if needs_all else None
+                        else dict(scope.results)
+                        if needs_all
+                        else None
                     ),
                     parameters=scope.render(spec.parameters),
                     mock_models=execution.mock_models or {},

@@ -95,7 +95,13 @@ def step_run_claim(
 
 
 def step_run_complete(
-    *, step_run_id: int, attempt: int, result: Any, model_used: str, input: Any, usage: Usage,
+    *,
+    step_run_id: int,
+    attempt: int,
+    result: Any,
+    model_used: str,
+    input: Any,
+    usage: Usage,
     claimed: StepRun | None = None,
 ) -> bool:
     """Record a success for ``attempt`` and advance the execution. False if stale.
@@ -261,19 +267,33 @@ def step_run_worker_lost(*, step_run_id: int, attempt: int) -> bool:
             return False
         losses = sum(1 for e in run.attempts_log if e.get("error_type") == "worker_lost") + 1
         if losses < MAX_WORKER_LOSSES:
-            log = [*run.attempts_log, {
-                "attempt": attempt, "model": run.model_used or None, "error_type": "worker_lost",
-                "message": "The worker running this step stopped responding.",
-                "at": timezone.now().isoformat(),
-            }]
-            engine._set(tx, run, StepStatus.QUEUED, "step.queued", attempts_log=log,
-                        queued_at=timezone.now(), heartbeat_at=None)
+            log = [
+                *run.attempts_log,
+                {
+                    "attempt": attempt,
+                    "model": run.model_used or None,
+                    "error_type": "worker_lost",
+                    "message": "The worker running this step stopped responding.",
+                    "at": timezone.now().isoformat(),
+                },
+            ]
+            engine._set(
+                tx,
+                run,
+                StepStatus.QUEUED,
+                "step.queued",
+                attempts_log=log,
+                queued_at=timezone.now(),
+                heartbeat_at=None,
+            )
             tx.events[-1].payload["reason"] = "worker lost"
             tx.dispatch(run)
             tx.flush()
             return True
     # Lost too often: the step itself is probably what kills its workers.
     return step_run_fail(
-        step_run_id=step_run_id, attempt=attempt, error_type="temporary_failure",
+        step_run_id=step_run_id,
+        attempt=attempt,
+        error_type="temporary_failure",
         message=f"The worker running this step was lost {losses} times.",
     )

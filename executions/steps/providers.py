@@ -237,7 +237,11 @@ class MockProvider:
 
 
 def complete(
-    model: str, prompt: Any, parameters: Mapping[str, Any], *, mock_models: Mapping[str, Any],
+    model: str,
+    prompt: Any,
+    parameters: Mapping[str, Any],
+    *,
+    mock_models: Mapping[str, Any],
     attempt: int = 1,
 ) -> Completion:
     """Run ``model`` on ``prompt`` with the provider that serves it."""

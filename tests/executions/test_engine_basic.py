@@ -81,22 +81,40 @@ def test_seed_text_analysis_pipeline_runs_with_mock_models(worker: Any, alice: A
 def test_workflow_status_follows_its_latest_run(worker: Any, alice: Any) -> None:
     from tests.conftest import client_for
 
-    wf = create_workflow(alice, {"name": "st", "steps": [
-        {"id": "a", "type": "data_processing", "function": "noop", "input": 1}]})
+    wf = create_workflow(
+        alice,
+        {
+            "name": "st",
+            "steps": [{"id": "a", "type": "data_processing", "function": "noop", "input": 1}],
+        },
+    )
     api = client_for(alice)
     assert api.get(f"/api/v1/workflows/{wf}").json()["status"] == "created"
     wait_terminal(execute(alice, wf))
     assert api.get(f"/api/v1/workflows/{wf}").json()["status"] == "completed"
-    assert [w["id"] for w in api.get("/api/v1/workflows?status=completed").json()["results"]] == [wf]
+    assert [w["id"] for w in api.get("/api/v1/workflows?status=completed").json()["results"]] == [
+        wf
+    ]
 
 
 def test_inputs_are_checked_against_the_input_schema(worker: Any, alice: Any) -> None:
     from tests.conftest import client_for
 
-    wf = create_workflow(alice, {"name": "in", "input_schema": {
-        "text": {"type": "string"}, "n": {"type": "integer", "default": 3}},
-        "steps": [{"id": "a", "type": "data_processing", "function": "noop",
-                   "input": "${workflow.input.text}"}]})
+    wf = create_workflow(
+        alice,
+        {
+            "name": "in",
+            "input_schema": {"text": {"type": "string"}, "n": {"type": "integer", "default": 3}},
+            "steps": [
+                {
+                    "id": "a",
+                    "type": "data_processing",
+                    "function": "noop",
+                    "input": "${workflow.input.text}",
+                }
+            ],
+        },
+    )
     api = client_for(alice)
     url = f"/api/v1/workflows/{wf}/execute"
     missing = api.post(url, {"inputs": {}}, format="json")
@@ -104,8 +122,9 @@ def test_inputs_are_checked_against_the_input_schema(worker: Any, alice: Any) ->
     assert [e["input"] for e in missing.json()["errors"]] == ["text"]
     wrong = api.post(url, {"inputs": {"text": 5, "extra": 1}}, format="json")
     assert {e["input"] for e in wrong.json()["errors"]} == {"text", "extra"}
-    bad_config = api.post(url, {"inputs": {"text": "x"}, "execution_config": {"priority": "asap"}},
-                          format="json")
+    bad_config = api.post(
+        url, {"inputs": {"text": "x"}, "execution_config": {"priority": "asap"}}, format="json"
+    )
     assert bad_config.status_code == 400
     assert "execution_config.priority" in bad_config.json()["fields"]
     from executions.models import Execution
@@ -116,10 +135,21 @@ def test_inputs_are_checked_against_the_input_schema(worker: Any, alice: Any) ->
 def test_execute_needs_execute_permission(worker: Any, alice: Any, bob: Any) -> None:
     from tests.conftest import client_for
 
-    wf = create_workflow(alice, {"name": "perm", "steps": [
-        {"id": "a", "type": "data_processing", "function": "noop", "input": 1}]})
+    wf = create_workflow(
+        alice,
+        {
+            "name": "perm",
+            "steps": [{"id": "a", "type": "data_processing", "function": "noop", "input": 1}],
+        },
+    )
     api = client_for(alice)
     api.post(f"/api/v1/workflows/{wf}/permissions", {"read": ["bob"]}, format="json")
-    assert client_for(bob).post(f"/api/v1/workflows/{wf}/execute", {}, format="json").status_code == 403
+    assert (
+        client_for(bob).post(f"/api/v1/workflows/{wf}/execute", {}, format="json").status_code
+        == 403
+    )
     api.post(f"/api/v1/workflows/{wf}/permissions", {"execute": ["bob"]}, format="json")
-    assert client_for(bob).post(f"/api/v1/workflows/{wf}/execute", {}, format="json").status_code == 201
+    assert (
+        client_for(bob).post(f"/api/v1/workflows/{wf}/execute", {}, format="json").status_code
+        == 201
+    )

@@ -95,7 +95,10 @@ def server(daphne_process: DaphneServer, transactional_db: Any) -> Iterator[Daph
     it under a failing test's captured output.
     """
     if not daphne_process.is_alive():
-        pytest.fail(f"the daphne server died:\n{daphne_process.log()}")
+        pytest.fail(
+            f"the daphne server died (exit code {daphne_process.process.returncode}; "
+            f"negative: killed by that signal):\n{daphne_process.log()}"
+        )
     log_path = daphne_process.workdir / "daphne.log"
     offset = log_path.stat().st_size
     yield daphne_process

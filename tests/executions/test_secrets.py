@@ -15,17 +15,35 @@ from tests.executions.helpers import create_workflow, detail, execute, wait_term
 
 def test_a_planted_secret_appears_nowhere(worker: Any, alice: Any) -> None:
     secret = f"sk-{uuid.uuid4().hex}"
-    wf = create_workflow(alice, {"name": "secret", "input_schema": {
-        "api_key": {"type": "secret"}, "text": {"type": "string"}},
-        "steps": [
-            {"id": "echo", "type": "data_processing", "function": "noop",
-             "input": "key=${workflow.input.api_key} text=${workflow.input.text}"},
-            {"id": "also", "type": "data_processing", "function": "noop",
-             "input": {"k": "${secrets.api_key}"}},
-            {"id": "boom", "type": "data_processing", "function": "fail",
-             "input": "x", "parameters": {"message": "leaking ${workflow.input.api_key}"},
-             "depends_on": ["echo", "also"]},
-        ]})
+    wf = create_workflow(
+        alice,
+        {
+            "name": "secret",
+            "input_schema": {"api_key": {"type": "secret"}, "text": {"type": "string"}},
+            "steps": [
+                {
+                    "id": "echo",
+                    "type": "data_processing",
+                    "function": "noop",
+                    "input": "key=${workflow.input.api_key} text=${workflow.input.text}",
+                },
+                {
+                    "id": "also",
+                    "type": "data_processing",
+                    "function": "noop",
+                    "input": {"k": "${secrets.api_key}"},
+                },
+                {
+                    "id": "boom",
+                    "type": "data_processing",
+                    "function": "fail",
+                    "input": "x",
+                    "parameters": {"message": "leaking ${workflow.input.api_key}"},
+                    "depends_on": ["echo", "also"],
+                },
+            ],
+        },
+    )
     ex = execute(alice, wf, inputs={"api_key": {"type": "secret", "value": secret}, "text": "hi"})
     wait_terminal(ex)
     api = client_for(alice)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from tests.executions.helpers import (
@@ -175,7 +176,7 @@ def test_sequential_loop_runs_in_order(worker: Any, alice: Any) -> None:
     iterations = sorted(
         (r for r in runs(ex).values() if r.iteration is not None), key=lambda r: r.iteration
     )
-    for earlier, later in zip(iterations, iterations[1:], strict=False):
+    for earlier, later in itertools.pairwise(iterations):
         assert earlier.completed_at <= later.started_at
 
 

@@ -38,15 +38,38 @@ class Command(BaseCommand):
         beat_file = str(settings.VAR_DIR / "celerybeat-schedule")
         children.append(
             subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "prsm_site", "worker", "-B", "-s", beat_file,
-                 "-c", str(options["concurrency"]), "-Q", options["queues"], "--loglevel", "INFO"],
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "prsm_site",
+                    "worker",
+                    "-B",
+                    "-s",
+                    beat_file,
+                    "-c",
+                    str(options["concurrency"]),
+                    "-Q",
+                    options["queues"],
+                    "--loglevel",
+                    "INFO",
+                ],
                 env=env,
             )
         )
         children.append(
             subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
-                 "prsm_site.asgi:application"],
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    options["host"],
+                    "-p",
+                    str(options["port"]),
+                    "prsm_site.asgi:application",
+                ],
                 env=env,
             )
         )
