@@ -126,7 +126,15 @@ def celery_worker_process(django_db_setup: Any, redis_server: Any):
 
 @pytest.fixture
 def worker(celery_worker_process: Any, transactional_db: Any) -> Any:
-    """A running worker; the test's writes are committed so the worker sees them."""
+    """A running worker; the test's writes are committed so the worker sees them.
+
+    Afterwards, whatever the test left running is cancelled and the worker drained,
+    so it writes nothing while the database is flushed for the next test.
+    """
+    from tests.engine import stop_open_executions, wait_worker_idle
+
     if celery_worker_process.process.poll() is not None:
         pytest.fail(f"the celery worker died:\n{celery_worker_process.log()}")
-    return celery_worker_process
+    yield celery_worker_process
+    stop_open_executions()
+    wait_worker_idle()

@@ -159,3 +159,26 @@ def purge_queues() -> None:
                 conn.default_channel.queue_purge(queue)
             except Exception:
                 pass
+
+
+def wait_worker_idle(timeout: float = 30) -> None:
+    """Until no worker runs a task: the database may then be flushed safely."""
+    from prsm_site.celery import app
+
+    def idle() -> bool:
+        replies = app.control.inspect(timeout=0.5).active() or {}
+        return all(not tasks for tasks in replies.values())
+
+    wait_for(idle, timeout=timeout, interval=0.2, message="the workers to be idle")
+
+
+def stop_open_executions() -> None:
+    """Cancel what a test left running, so nothing writes while the test data is flushed."""
+    from executions.models import EXECUTION_TERMINAL, Execution
+    from executions.services.lifecycle import ExecutionFinished, execution_cancel
+
+    for execution in Execution.objects.exclude(status__in=EXECUTION_TERMINAL):
+        try:
+            execution_cancel(execution=execution, reason="Test teardown.")
+        except ExecutionFinished:
+            pass

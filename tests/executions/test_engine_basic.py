@@ -149,7 +149,91 @@ def test_execute_needs_execute_permission(worker: Any, alice: Any, bob: Any) -> 
         == 403
     )
     api.post(f"/api/v1/workflows/{wf}/permissions", {"execute": ["bob"]}, format="json")
-    assert (
-        client_for(bob).post(f"/api/v1/workflows/{wf}/execute", {}, format="json").status_code
-        == 201
+    allowed = client_for(bob).post(f"/api/v1/workflows/{wf}/execute", {}, format="json")
+    assert allowed.status_code == 201
+    assert wait_terminal(allowed.json()["execution_id"]).created_by == bob
+
+
+def test_high_priority_steps_are_taken_before_low_ones(
+    celery_worker_process: Any, transactional_db: Any, alice: Any, settings: Any
+) -> None:
+    """Messages wait on a queue no worker consumes; a 1-process worker then takes them."""
+    from executions.models import StepRun
+    from tests.engine import Worker
+
+    settings.PRSM_WORKER_QUEUES = [
+        {"name": "default", "cpu_cores": 16, "ram_gb": 64},
+        {"name": "prio", "cpu_cores": 99, "ram_gb": 64},
+    ]
+    steps = [
+        {"id": f"s{i}", "type": "data_processing", "function": "noop", "input": i} for i in range(3)
+    ]
+    wf = create_workflow(
+        alice, {"name": "prio", "steps": steps, "resource_requirements": {"cpu_cores": 99}}
     )
+    low = execute(alice, wf, execution_config={"priority": "low", "max_parallel_steps": 3})
+    high = execute(alice, wf, execution_config={"priority": "high", "max_parallel_steps": 3})
+    assert StepRun.objects.filter(execution__public_id=low, queue="prio").count() == 3
+    worker = Worker(concurrency=1, queues="prio")
+    try:
+        wait_terminal(low)
+        wait_terminal(high)
+    finally:
+        worker.stop()
+    order = list(
+        StepRun.objects.filter(execution__public_id__in=[low, high])
+        .order_by("started_at")
+        .values_list("execution__public_id", flat=True)
+    )
+    assert order == [high] * 3 + [low] * 3
+
+
+def test_cost_is_tokens_times_the_endpoint_price_and_usage_is_measured(
+    worker: Any, alice: Any
+) -> None:
+    from decimal import Decimal
+
+    from executions.models import Execution, StepRun
+    from tests.conftest import client_for
+    from workflows.models import ModelEndpoint
+
+    ModelEndpoint.objects.create(
+        name="priced",
+        provider="mock",
+        input_price_per_1k=Decimal("1.5"),
+        output_price_per_1k=Decimal("3"),
+    )
+    wf = create_workflow(
+        alice,
+        {
+            "name": "cost",
+            "steps": [
+                {"id": "a", "type": "inference", "model": "priced", "input": "x" * 4000},
+                {
+                    "id": "b",
+                    "type": "data_processing",
+                    "function": "sleep",
+                    "input": 1,
+                    "parameters": {"seconds": 0.2},
+                },
+            ],
+        },
+    )
+    response = client_for(alice).post(
+        f"/api/v1/workflows/{wf}/test",
+        {"mock_models": {"priced": {"response": "y" * 800}}},
+        format="json",
+    )
+    ex = response.json()["execution_id"]
+    assert wait_terminal(ex).status == "completed"
+    run = StepRun.objects.get(execution__public_id=ex, key="a")
+    assert (run.input_tokens, run.output_tokens) == (1000, 200)
+    assert run.cost == Decimal("1.5") + Decimal("0.6")
+    sleeper = StepRun.objects.get(execution__public_id=ex, key="b")
+    assert sleeper.wall_seconds >= 0.2
+    assert sleeper.memory_mb > 0 and sleeper.worker_host
+    execution = Execution.objects.get(public_id=ex)
+    assert execution.total_cost == run.cost + sleeper.cost
+    body = detail(alice, wf, ex)
+    assert body["total_cost"] == float(execution.total_cost)
+    assert body["resource_usage"]["ram_gb_hours"] > 0
