@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -78,35 +78,6 @@ WORKFLOW_EXECUTION_KEYS = {
 
 
 # --- the server ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def daphne_process(django_db_setup: Any, redis_server: Any) -> Iterator[DaphneServer]:
-    server = DaphneServer.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def server(daphne_process: DaphneServer, transactional_db: Any) -> Iterator[DaphneServer]:
-    """The running server; the test's rows are committed, so the server sees them.
-
-    What the server logged during the test is printed at teardown, so pytest shows
-    it under a failing test's captured output.
-    """
-    if not daphne_process.is_alive():
-        pytest.fail(
-            f"the daphne server died (exit code {daphne_process.process.returncode}; "
-            f"negative: killed by that signal):\n{daphne_process.log()}"
-        )
-    log_path = daphne_process.workdir / "daphne.log"
-    offset = log_path.stat().st_size
-    yield daphne_process
-    with open(log_path, "rb") as log:
-        log.seek(offset)
-        logged = log.read().decode(errors="replace")
-    if logged.strip():
-        print(f"--- daphne logged during this test ---\n{logged[-8000:]}")
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -6,13 +6,7 @@ import asyncio
 from typing import Any
 
 from tests.executions.helpers import create_workflow, execute, wait_terminal
-from tests.executions.test_live import (  # noqa: F401  (fixtures)
-    daphne_process,
-    open_ws,
-    recv,
-    server,
-    token,
-)
+from tests.executions.test_live import open_ws, recv, token
 
 TERMINAL_EVENTS = {
     "execution.completed",
