@@ -259,6 +259,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Notifications have a queue of their own, so a slow webhook receiver never holds up
+# steps; workers consume it with `-Q default,notifications` (`manage.py serve` does).
+CELERY_TASK_ROUTES = {
+    "executions.deliver_webhook": {"queue": "notifications"},
+    "executions.send_email_notification": {"queue": "notifications"},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -154,7 +154,7 @@ def purge_queues() -> None:
     from prsm_site.celery import app
 
     with app.connection_for_write() as conn:
-        for queue in ("default", "gpu"):
+        for queue in ("default", "gpu", "notifications"):
             try:
                 conn.default_channel.queue_purge(queue)
             except Exception:

@@ -55,6 +55,7 @@ from django.conf import settings
 
 from executions.outbound import OutboundBlocked, OutboundUnresolvable, safe_client
 from executions.steps.base import StepError
+from executions.steps.providers import Completion
 
 __all__ = [
     "ENDPOINT_CACHE_SECONDS",
@@ -134,7 +135,7 @@ def _prompt_text(prompt: Any) -> str:
 
 
 def _timeout(parameters: Mapping[str, Any]) -> float:
-    raw = parameters.get("request_timeout")
+    raw: Any = parameters.get("request_timeout")
     if raw is None:
         raw = getattr(settings, "PRSM_MODEL_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT)
     try:
@@ -190,9 +191,7 @@ class OpenAICompatibleProvider:
             messages.append({"role": "system", "content": _prompt_text(system)})
         messages.append({"role": "user", "content": _prompt_text(prompt)})
         body: dict[str, Any] = {
-            k: v
-            for k, v in parameters.items()
-            if k not in OWN_PARAMETERS and k not in FIXED_FIELDS
+            k: v for k, v in parameters.items() if k not in OWN_PARAMETERS and k not in FIXED_FIELDS
         }
         body.update(model=self.endpoint.model_id, messages=messages, stream=False)
         return body
@@ -246,8 +245,7 @@ class OpenAICompatibleProvider:
             if ref:
                 hint = (
                     f" Set the environment variable {ref} to a valid API key for this "
-                    "server on the workers"
-                    + ("." if os.environ.get(ref) else " (it is not set).")
+                    "server on the workers" + ("." if os.environ.get(ref) else " (it is not set).")
                 )
             else:
                 hint = (
@@ -289,6 +287,3 @@ class OpenAICompatibleProvider:
             input_tokens if isinstance(input_tokens, int) else _estimate_tokens(prompt_text),
             output_tokens if isinstance(output_tokens, int) else _estimate_tokens(output),
         )
-
-
-from executions.steps.providers import Completion  # noqa: E402  (providers imports us lazily)

@@ -1,8 +1,11 @@
 """Model providers behind one interface: ``complete(model, prompt, parameters)``.
 
-The catalog issue adds the OpenAI-compatible HTTP and Hugging Face providers and
-routes model names through the ``ModelEndpoint`` table; here are the offline
-ones: built-in models (``builtin/…``) and the mock provider used by test runs.
+A model name is served, in this order, by: the test run's ``mock_models``;
+``mock/echo``; the built-in offline models (``builtin/…``); else the enabled
+``ModelEndpoint`` row of that name — ``openai`` endpoints through the
+OpenAI-compatible HTTP provider (:mod:`executions.steps.openai_compat`),
+``builtin`` ones through the built-in model named by ``remote_model``, ``mock``
+ones echo. Anything else is ``model_unavailable``, naming what to configure.
 """
 
 from __future__ import annotations
@@ -251,8 +254,25 @@ def complete(
         return Completion(prompt, _tokens(prompt), _tokens(prompt))
     if model.startswith("builtin/"):
         return BuiltinProvider().complete(model, prompt, parameters)
+    from executions.steps import openai_compat
+
+    endpoint = openai_compat.find_endpoint(model)
+    if endpoint is None:
+        raise StepError(
+            "model_unavailable",
+            f"No provider serves the model '{model}'. Configure a model endpoint named "
+            f"'{model}' (admin → Model endpoints: provider OpenAI-compatible HTTP, base URL, "
+            "remote model, credentials reference) or name a fallback model.",
+        )
+    if endpoint.provider == "openai":
+        return openai_compat.OpenAICompatibleProvider(endpoint).complete(model, prompt, parameters)
+    if endpoint.provider == "builtin":
+        return BuiltinProvider().complete(endpoint.model_id, prompt, parameters)
+    if endpoint.provider == "mock":
+        return Completion(prompt, _tokens(prompt), _tokens(prompt))
     raise StepError(
         "model_unavailable",
-        f"No provider serves the model '{model}'. Configure a model endpoint for it "
-        "(admin → Model endpoints) or name a fallback model.",
+        f"The model '{model}' is configured for the '{endpoint.provider}' provider, which "
+        "this worker cannot run. Point the endpoint at an OpenAI-compatible server or name "
+        "a fallback model.",
     )

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--concurrency", type=int, default=2)
-        parser.add_argument("--queues", default="default")
+        parser.add_argument("--queues", default="default,notifications")
 
     def handle(self, *args: Any, **options: Any) -> None:
         children: list[subprocess.Popen[bytes]] = []

@@ -1,0 +1,99 @@
+"""Fixtures for the SDK tests: a real Daphne server, a real Celery worker, API keys.
+
+The SDK talks to the server over real HTTP and websockets, so every test that uses
+``server`` also holds the ``worker`` fixture (``transactional_db``: the server and the
+worker see only committed rows). alice owns workflows; charlie has no access.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import prsm
+from tests.engine import ROOT
+from tests.live_server import DaphneServer
+from workflows.tokens import api_token_create
+
+
+@pytest.fixture(scope="session")
+def sdk_daphne(django_db_setup: Any, redis_server: Any) -> Iterator[DaphneServer]:
+    server = DaphneServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(sdk_daphne: DaphneServer, worker: Any) -> DaphneServer:
+    """The live server (HTTP + websockets), with a worker running the engine."""
+    if not sdk_daphne.is_alive():
+        pytest.fail(f"the daphne server died:\n{sdk_daphne.log()}")
+    return sdk_daphne
+
+
+@pytest.fixture
+def base_url(server: DaphneServer) -> str:
+    return server.url("", scheme="http").rstrip("/")
+
+
+@pytest.fixture
+def alice_key(server: DaphneServer, alice: Any) -> str:
+    return api_token_create(user=alice, name="sdk").key
+
+
+@pytest.fixture
+def client(alice_key: str, base_url: str) -> Iterator[prsm.Client]:
+    with prsm.Client(api_key=alice_key, base_url=base_url) as c:
+        yield c
+
+
+def run_cli(
+    *args: str, key: str, base_url: str, timeout: float = 90
+) -> subprocess.CompletedProcess:
+    """``python -m prsm ARGS`` in a child process, configured through the environment."""
+    env = {**os.environ, "PRSM_API_KEY": key, "PRSM_BASE_URL": base_url}
+    return subprocess.run(
+        [sys.executable, "-m", "prsm", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def sleep_chain(name: str = "Sleepy", seconds: float = 0.4, count: int = 3) -> dict[str, Any]:
+    """A chain of ``count`` data-processing steps that each sleep ``seconds``."""
+    steps: list[dict[str, Any]] = []
+    for i in range(count):
+        step: dict[str, Any] = {
+            "id": f"s{i}",
+            "type": "data_processing",
+            "function": "sleep",
+            "input": f"${{s{i - 1}.result}}" if i else "${workflow.input.text}",
+            "parameters": {"seconds": seconds},
+        }
+        if i:
+            step["depends_on"] = [f"s{i - 1}"]
+        steps.append(step)
+    return {"name": name, "steps": steps}
+
+
+FAILING = {
+    "name": "Always fails",
+    "steps": [
+        {"id": "prep", "type": "data_processing", "function": "noop", "input": "x"},
+        {
+            "id": "boom",
+            "type": "data_processing",
+            "function": "fail",
+            "input": "${prep.result}",
+            "depends_on": ["prep"],
+        },
+    ],
+}
