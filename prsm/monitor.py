@@ -255,7 +255,11 @@ class Monitor:
                     cls = AuthenticationError if status == 401 else NotFoundError
                     message = f"Websocket handshake refused: {status}"
                     raise cls(message, status_code=status) from None
-                failures += 1
+                failures += 1  # e.g. a proxy's 502 while the server restarts
+                if failures >= self.max_reconnect_tries:
+                    raise NetworkError(
+                        f"Monitor could not reconnect: HTTP {status}", status_code=status
+                    ) from None
             except (OSError, InvalidHandshake, TimeoutError) as exc:
                 failures += 1
                 if failures >= self.max_reconnect_tries:

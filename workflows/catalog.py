@@ -1,8 +1,7 @@
 """What steps may name: models, functions and worker queues.
 
-The step-catalog issue replaces the static name lists with the provider and
-function registries; until then validation warns (not errors) about names it
-does not know.
+Functions come from the engine's registry; models from the built-in list and the
+``ModelEndpoint`` table. Validation warns (not errors) about names it does not know.
 """
 
 from __future__ import annotations
@@ -27,19 +26,13 @@ BUILTIN_MODELS: tuple[str, ...] = (
     "builtin/entities",
     "mock/echo",
 )
-BUILTIN_FUNCTIONS: tuple[str, ...] = (
-    "pdf_to_text",
-    "clean_text",
-    "chunk_text",
-    "extract_text",
-    "regex_extract",
-    "select",
-    "merge_json",
-    "combine_results",
-    "relevance_filter",
-    "http_get",
-    "academic_search",
-)
+
+
+def registered_functions() -> list[str]:
+    """Names of the functions steps may call (the engine's registry)."""
+    from executions.steps.functions import FUNCTIONS
+
+    return sorted(FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -78,7 +71,7 @@ def catalog_for_user(user: Any) -> Catalog:
     names = set(BUILTIN_MODELS) | set(_endpoints_for(user).values_list("name", flat=True))
     return Catalog(
         models=frozenset(names),
-        functions=frozenset(BUILTIN_FUNCTIONS),
+        functions=frozenset(registered_functions()),
         queues=tuple(worker_queues()),
         strict=False,
     )

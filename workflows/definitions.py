@@ -13,7 +13,7 @@ from typing import Any
 from workflows import catalog
 from workflows.definition.estimate import Estimate, estimate_definition
 from workflows.definition.schema import WorkflowDefinition
-from workflows.definition.validation import ValidationReport, validate_definition
+from workflows.definition.validation import Issue, ValidationReport, validate_definition
 
 
 class DefinitionInvalid(Exception):
@@ -34,7 +34,38 @@ class CheckedDefinition:
 def definition_check(
     data: Any, *, user: Any, checks: Collection[str] | None = None
 ) -> ValidationReport:
-    return validate_definition(data, catalog=catalog.catalog_for_user(user), checks=checks)
+    report = validate_definition(data, catalog=catalog.catalog_for_user(user), checks=checks)
+    if report.definition is not None and (checks is None or "syntax_validation" in checks):
+        report.errors.extend(_parameter_issues(report.definition))
+    return report
+
+
+def _parameter_issues(definition: WorkflowDefinition) -> list[Issue]:
+    """Function parameters checked against each function's JSON Schema, so a bad
+    parameter is a 400 when the workflow is saved, not a failure when it runs."""
+    from executions.steps.functions import FUNCTIONS, validate_parameters
+
+    issues = []
+    for index, step in enumerate(definition.steps):
+        bodies = [("", step)] + [
+            (f".{name}", getattr(step, name))
+            for name in ("if_true", "if_false", "step")
+            if getattr(step, name) is not None
+        ]
+        for suffix, body in bodies:
+            if body.function is None or body.function not in FUNCTIONS:
+                continue
+            for message in validate_parameters(body.function, body.parameters):
+                issues.append(
+                    Issue(
+                        severity="error",
+                        code="invalid_parameters",
+                        message=f"Step '{step.id}': {body.function}: {message}",
+                        step=step.id,
+                        field=f"steps[{index}]{suffix}.parameters",
+                    )
+                )
+    return issues
 
 
 def definition_require_valid(data: Any, *, user: Any) -> CheckedDefinition:

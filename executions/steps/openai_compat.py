@@ -104,8 +104,25 @@ def clear_endpoint_cache() -> None:
         _cache.clear()
 
 
+def _clear_on_change(**_: Any) -> None:
+    clear_endpoint_cache()
+
+
+def _connect_signals() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from workflows.models import ModelEndpoint
+
+    for signal in (post_save, post_delete):
+        signal.connect(_clear_on_change, sender=ModelEndpoint, dispatch_uid=f"{__name__}.{signal}")
+
+
 def find_endpoint(model: str) -> Endpoint | None:
-    """The enabled ``ModelEndpoint`` serving ``model``, cached for 30 s (misses too)."""
+    """The enabled ``ModelEndpoint`` serving ``model``, cached for 30 s (misses too).
+
+    A change saved in this process clears the cache at once; other worker
+    processes see it within 30 s.
+    """
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(model)
@@ -234,6 +251,13 @@ class OpenAICompatibleProvider:
         if status < 400:
             return
         detail = _error_text(response)
+        key = (
+            os.environ.get(self.endpoint.credentials_ref, "")
+            if self.endpoint.credentials_ref
+            else ""
+        )
+        if len(key.strip()) >= 4:
+            detail = detail.replace(key.strip(), "***")  # some servers echo the key back
         said = f": {detail}" if detail else ""
         where = f"The model server for '{model}' answered {status}{said}"
         if status == 429:
@@ -287,3 +311,6 @@ class OpenAICompatibleProvider:
             input_tokens if isinstance(input_tokens, int) else _estimate_tokens(prompt_text),
             output_tokens if isinstance(output_tokens, int) else _estimate_tokens(output),
         )
+
+
+_connect_signals()

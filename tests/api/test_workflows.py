@@ -315,3 +315,18 @@ class TestValidate:
 def test_definition_json_schema_is_served(anon_api: Any) -> None:
     schema = anon_api.get("/api/v1/schema/workflow-definition").json()
     assert "steps" in schema["properties"]
+
+
+def test_bad_function_parameters_are_a_400_when_saving(alice_api: Any) -> None:
+    doc = {"name": "p", "steps": [
+        {"id": "c", "type": "data_processing", "function": "clean_text", "input": "x",
+         "parameters": {"lowercase": "yes", "shout": True}},
+        {"id": "r", "type": "data_processing", "function": "regex_extract", "input": "x",
+         "parameters": {"pattern": "${workflow.input.p}"}},
+    ]}
+    response = alice_api.post("/api/v1/workflows", doc, format="json")
+    assert response.status_code == 400
+    errors = [e for e in response.json()["errors"] if e["code"] == "invalid_parameters"]
+    assert {e["field"] for e in errors} == {"steps[0].parameters"}
+    assert any("lowercase" in e["message"] for e in errors)
+    assert any("shout" in e["message"] for e in errors)

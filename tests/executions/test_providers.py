@@ -40,7 +40,10 @@ def _reply(handler: BaseHTTPRequestHandler, status: int, body: Any, **headers: s
     for name, value in headers.items():
         handler.send_header(name.replace("_", "-"), value)
     handler.end_headers()
-    handler.wfile.write(data)
+    try:
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up (the timeout tests)
 
 
 @pytest.fixture
@@ -70,7 +73,9 @@ def server() -> Iterator[FakeServer]:
             if b == "500":
                 return _reply(self, 500, {"error": {"message": "boom"}})
             if b == "401":
-                return _reply(self, 401, {"error": {"message": "Incorrect API key provided"}})
+                key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                message = f"Incorrect API key provided: {key}"
+                return _reply(self, 401, {"error": {"message": message}})
             if b == "400":
                 return _reply(self, 400, {"error": {"message": "max_tokens is too large"}})
             if b == "model400":  # vLLM's way of saying it
@@ -221,6 +226,19 @@ def test_unauthorized_names_the_credentials_ref(
     assert "OPENAI_API_KEY" in error.message and "not set" in error.message
 
 
+def test_unauthorized_does_not_repeat_the_key(
+    db: Any, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WRONG_KEY", "sk-wrong-secret")
+    server.behaviour = "401"
+    _endpoint(server, credentials_ref="WRONG_KEY")
+    error = _error("local/llama")
+    assert server.requests[0]["auth"] == "Bearer sk-wrong-secret"
+    assert "sk-wrong-secret" not in error.message
+    assert "Incorrect API key provided: ***" in error.message
+    assert "WRONG_KEY" in error.message and "not set" not in error.message
+
+
 def test_unauthorized_without_credentials_ref_says_to_set_one(db: Any, server: FakeServer) -> None:
     server.behaviour = "401"
     _endpoint(server)
@@ -301,6 +319,15 @@ def test_endpoint_lookup_is_cached(
     assert len(server.requests) == 2
 
 
+def test_saving_an_endpoint_clears_the_cache(db: Any, server: FakeServer) -> None:
+    assert _error("local/llama").error_type == "model_unavailable"  # a cached miss
+    endpoint = _endpoint(server)
+    assert _complete("local/llama").output == "Hello there."
+    endpoint.enabled = False
+    endpoint.save()
+    assert _error("local/llama").error_type == "model_unavailable"
+
+
 def test_routing_order_mocks_echo_builtin_then_endpoints(db: Any, server: FakeServer) -> None:
     _endpoint(server, name="builtin/keywords")  # never reached: builtin wins
     mocked = providers.complete(
@@ -322,3 +349,29 @@ def test_builtin_and_mock_endpoint_rows(db: Any) -> None:
     assert _complete("team/echo", "same").output == "same"
     error = _error("team/hf")
     assert error.error_type == "model_unavailable" and "huggingface" in error.message
+
+
+def test_inference_handler_runs_through_the_endpoint(db: Any, server: FakeServer) -> None:
+    from executions.steps import registry
+    from executions.steps.base import StepContext
+    from workflows.definition.schema import Step
+
+    _endpoint(server)
+    spec = Step(id="s", type="inference", model="local/llama", input="hi")
+    ctx = StepContext(
+        execution_id="ex",
+        step_key="s",
+        spec=spec,
+        model="local/llama",
+        input="hi",
+        inputs=None,
+        parameters={"temperature": 0},
+    )
+    out = registry.run(ctx)
+    assert (out.result, out.model_used, out.input_tokens, out.output_tokens) == (
+        "Hello there.",
+        "local/llama",
+        12,
+        3,
+    )
+    assert server.requests[0]["body"]["temperature"] == 0

@@ -1,8 +1,9 @@
 """Fixtures for the SDK tests: a real Daphne server, a real Celery worker, API keys.
 
-The SDK talks to the server over real HTTP and websockets, so every test that uses
-``server`` also holds the ``worker`` fixture (``transactional_db``: the server and the
-worker see only committed rows). alice owns workflows; charlie has no access.
+The SDK talks to the server over real HTTP and websockets. ``live`` is the shared
+Daphne ``server`` (``tests/conftest.py``) plus the ``worker`` fixture, both on
+``transactional_db``: the server and the worker see only committed rows. alice owns
+workflows; charlie has no access.
 """
 
 from __future__ import annotations
@@ -21,28 +22,19 @@ from tests.live_server import DaphneServer
 from workflows.tokens import api_token_create
 
 
-@pytest.fixture(scope="session")
-def sdk_daphne(django_db_setup: Any, redis_server: Any) -> Iterator[DaphneServer]:
-    server = DaphneServer.start()
-    yield server
-    server.stop()
+@pytest.fixture
+def live(server: DaphneServer, worker: Any) -> DaphneServer:
+    """The shared live server (``tests/conftest.py``) with a worker running the engine."""
+    return server
 
 
 @pytest.fixture
-def server(sdk_daphne: DaphneServer, worker: Any) -> DaphneServer:
-    """The live server (HTTP + websockets), with a worker running the engine."""
-    if not sdk_daphne.is_alive():
-        pytest.fail(f"the daphne server died:\n{sdk_daphne.log()}")
-    return sdk_daphne
+def base_url(live: DaphneServer) -> str:
+    return live.url("", scheme="http").rstrip("/")
 
 
 @pytest.fixture
-def base_url(server: DaphneServer) -> str:
-    return server.url("", scheme="http").rstrip("/")
-
-
-@pytest.fixture
-def alice_key(server: DaphneServer, alice: Any) -> str:
+def alice_key(live: DaphneServer, alice: Any) -> str:
     return api_token_create(user=alice, name="sdk").key
 
 

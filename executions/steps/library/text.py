@@ -301,12 +301,6 @@ def relevance_scores(query: str | None, texts: list[str], method: str = "cosine"
     df: Counter[str] = Counter()
     for doc in docs:
         df.update(doc.keys())
-    if query and query.strip():
-        query_tf = Counter(_terms(query))
-    else:  # no query: the collection's own profile (its summed term counts)
-        query_tf = Counter()
-        for doc in docs:
-            query_tf.update(doc)
 
     def idf(term: str) -> float:
         return math.log((1 + n) / (1 + df[term])) + 1.0
@@ -314,6 +308,9 @@ def relevance_scores(query: str | None, texts: list[str], method: str = "cosine"
     def vector(tf: Counter[str]) -> dict[str, float]:
         return {t: (1 + math.log(c)) * idf(t) for t, c in tf.items() if c > 0}
 
+    if not (query and query.strip()):
+        return _collection_scores([vector(doc) for doc in docs])
+    query_tf = Counter(_terms(query))
     q = vector(query_tf)
     q_norm = math.sqrt(sum(w * w for w in q.values()))
     q_total = sum(idf(t) for t in q)
@@ -333,6 +330,35 @@ def relevance_scores(query: str | None, texts: list[str], method: str = "cosine"
     return scores
 
 
+def _collection_scores(vectors: list[dict[str, float]]) -> list[float]:
+    """Without a query: each document's cosine with the sum of the *other* documents'
+    unit vectors — how much it shares the collection's topic. Linear in N."""
+    units = []
+    for v in vectors:
+        norm = math.sqrt(sum(w * w for w in v.values()))
+        units.append({t: w / norm for t, w in v.items()} if norm else {})
+    if len(units) == 1:
+        return [1.0 if units[0] else 0.0]
+    total: dict[str, float] = {}
+    for u in units:
+        for t, w in u.items():
+            total[t] = total.get(t, 0.0) + w
+    total_sq = sum(w * w for w in total.values())
+    scores = []
+    for u in units:
+        if not u:
+            scores.append(0.0)
+            continue
+        # others = total - u, so |others|² = |total|² - 2 total·u + 1 and u·others = total·u - 1
+        shared = sum(w * total[t] for t, w in u.items())
+        norm_sq = total_sq - 2 * shared + 1
+        dot = shared - 1
+        scores.append(
+            round(max(0.0, min(dot / math.sqrt(norm_sq), 1.0)), 4) if norm_sq > 1e-9 else 0.0
+        )
+    return scores
+
+
 @register(
     "relevance_filter",
     schema={
@@ -341,8 +367,8 @@ def relevance_scores(query: str | None, texts: list[str], method: str = "cosine"
             "query": {
                 "type": ["string", "null"],
                 "maxLength": 10_000,
-                "description": "What the documents should be about. Without one, documents are "
-                "scored against the collection's overall word profile (off-topic ones score low).",
+                "description": "What the documents should be about. Without one, each document "
+                "is scored against the rest of the collection (off-topic ones score low).",
             },
             "min_relevance": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1},
             "method": {
@@ -388,10 +414,11 @@ def relevance_filter(
     long documents score lower than short ones on the same words (typical
     abstracts against a short query: 0.1–0.4). ``coverage`` scores the share of
     the query's words (weighted by idf) that the document contains, whatever its
-    length: 1 when it has them all. Without a query, documents are compared with
-    the whole collection's word counts. Scores are rounded to 4 places; documents
-    scoring at least ``min_relevance`` are kept, best first unless ``sort`` is
-    false, at most ``top_k``.
+    length: 1 when it has them all. Without a query, a document's score is its
+    cosine with the sum of the other documents' (unit) vectors: documents on the
+    collection's common topic score high, off-topic ones near 0. Scores are
+    rounded to 4 places; documents scoring at least ``min_relevance`` are kept,
+    best first unless ``sort`` is false, at most ``top_k``.
     """
     if isinstance(value, (str, dict)):
         value = [value]
