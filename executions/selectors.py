@@ -52,6 +52,20 @@ def execution_get(*, workflow: Workflow, public_id: str) -> Execution:
     return execution
 
 
+def execution_for_user(*, user: Any, public_id: str) -> Execution:
+    """The execution, if the caller may read its workflow; else ``ExecutionNotFound``."""
+    from workflows.selectors import workflows_for_user
+
+    execution = (
+        Execution.objects.select_related("created_by", "version", "workflow", "resumed_from")
+        .filter(public_id=public_id, workflow__in=workflows_for_user(user).values("pk"))
+        .first()
+    )
+    if execution is None:
+        raise ExecutionNotFound(public_id)
+    return execution
+
+
 def _duration(execution: Execution) -> float | None:
     if execution.started_at and execution.completed_at:
         return round((execution.completed_at - execution.started_at).total_seconds(), 3)

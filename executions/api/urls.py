@@ -6,6 +6,11 @@ WF = r"^workflows/(?P<workflow_id>[A-Za-z0-9_]+)"
 EX = WF + r"/executions/(?P<execution_id>[A-Za-z0-9_]+)"
 
 urlpatterns = [
+    re_path(
+        r"^executions/(?P<execution_id>[A-Za-z0-9_]+)/?$",
+        views.ExecutionByIdView.as_view(),
+        name="execution-by-id",
+    ),
     re_path(WF + r"/execute/?$", views.ExecuteView.as_view(), name="workflow-execute"),
     re_path(WF + r"/test/?$", views.TestRunView.as_view(), name="workflow-test"),
     re_path(WF + r"/webhook-secret/?$", views.WebhookSecretView.as_view(), name="webhook-secret"),

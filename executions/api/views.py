@@ -199,3 +199,13 @@ class WebhookSecretView(APIView):
         if workflow.owner_id != request.user.pk and not request.user.is_staff:
             raise PermissionError("Only the owner or staff may read the webhook secret.")
         return Response({"secret": webhook_secret_for(workflow)})
+
+
+class ExecutionByIdView(APIView):
+    @extend_schema(
+        responses=s.ExecutionDetailSerializer,
+        description="An execution by its id alone (access comes from its workflow).",
+    )
+    def get(self, request: Request, execution_id: str) -> Response:
+        execution = selectors.execution_for_user(user=request.user, public_id=execution_id)
+        return Response(s.ExecutionDetailSerializer(selectors.execution_detail(execution)).data)

@@ -318,15 +318,36 @@ def test_definition_json_schema_is_served(anon_api: Any) -> None:
 
 
 def test_bad_function_parameters_are_a_400_when_saving(alice_api: Any) -> None:
-    doc = {"name": "p", "steps": [
-        {"id": "c", "type": "data_processing", "function": "clean_text", "input": "x",
-         "parameters": {"lowercase": "yes", "shout": True}},
-        {"id": "r", "type": "data_processing", "function": "regex_extract", "input": "x",
-         "parameters": {"pattern": "${workflow.input.p}"}},
-    ]}
+    doc = {
+        "name": "p",
+        "steps": [
+            {
+                "id": "c",
+                "type": "data_processing",
+                "function": "clean_text",
+                "input": "x",
+                "parameters": {"lowercase": "yes", "shout": True},
+            },
+            {
+                "id": "r",
+                "type": "data_processing",
+                "function": "regex_extract",
+                "input": "x",
+                "parameters": {"pattern": "${workflow.input.p}"},
+            },
+        ],
+    }
     response = alice_api.post("/api/v1/workflows", doc, format="json")
     assert response.status_code == 400
     errors = [e for e in response.json()["errors"] if e["code"] == "invalid_parameters"]
     assert {e["field"] for e in errors} == {"steps[0].parameters"}
     assert any("lowercase" in e["message"] for e in errors)
     assert any("shout" in e["message"] for e in errors)
+
+
+def test_export_format_parameter_wins_over_accept(alice_api: Any, alice_workflow: str) -> None:
+    response = alice_api.get(
+        f"/api/v1/workflows/{alice_workflow}/export?format=yaml", HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/yaml")

@@ -237,3 +237,21 @@ def test_cost_is_tokens_times_the_endpoint_price_and_usage_is_measured(
     body = detail(alice, wf, ex)
     assert body["total_cost"] == float(execution.total_cost)
     assert body["resource_usage"]["ram_gb_hours"] > 0
+
+
+def test_execution_by_id_checks_access_through_its_workflow(
+    worker: Any, alice: Any, charlie: Any
+) -> None:
+    from tests.conftest import client_for
+
+    wf = create_workflow(
+        alice,
+        {
+            "name": "byid",
+            "steps": [{"id": "a", "type": "data_processing", "function": "noop", "input": 7}],
+        },
+    )
+    ex = execute(alice, wf)
+    wait_terminal(ex)
+    assert client_for(alice).get(f"/api/v1/executions/{ex}").json()["final_result"] == 7
+    assert client_for(charlie).get(f"/api/v1/executions/{ex}").status_code == 404

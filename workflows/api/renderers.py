@@ -22,6 +22,16 @@ class YAMLRenderer(BaseRenderer):
 
 
 class StrictFormatNegotiation(DefaultContentNegotiation):
+    """``?format=`` chooses the renderer outright (whatever ``Accept`` says); an
+    unknown format is a 400."""
+
+    def select_renderer(self, request: Any, renderers: Any, format_suffix: Any = None) -> Any:
+        fmt = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        if fmt:
+            renderer = self.filter_renderers(renderers, fmt)[0]
+            return renderer, renderer.media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
     def filter_renderers(self, renderers: list[Any], format: str) -> list[Any]:
         matching = [r for r in renderers if r.format == format]
         if not matching:
