@@ -13,12 +13,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
 from django.utils import timezone
 
+from executions import live
 from executions.engine.policy import decide
-from executions.models import EXECUTION_TERMINAL, StepRun, StepStatus
+from executions.models import Execution, ExecutionEvent, ExecutionStatus, StepRun, StepStatus
 from executions.services import engine
 from executions.services.tx import Tx
 
@@ -52,45 +52,79 @@ def _execution_pk(step_run_id: int) -> int | None:
     return StepRun.objects.filter(pk=step_run_id).values_list("execution_id", flat=True).first()
 
 
+# UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35): the ORM has no update that returns rows.
+_CLAIM_EXECUTION = (
+    f"UPDATE {Execution._meta.db_table} SET event_seq = event_seq + 1 "  # noqa: S608 - constants
+    f"WHERE id = %s AND status IN ('{ExecutionStatus.QUEUED}', '{ExecutionStatus.RUNNING}') "
+    "RETURNING event_seq"
+)
+_CLAIM_RUN = (
+    f"UPDATE {StepRun._meta.db_table} SET status = '{StepStatus.RUNNING}', "  # noqa: S608
+    "attempt = attempt + 1, started_at = %s, heartbeat_at = %s, worker_host = %s, "
+    "next_attempt_at = NULL "
+    f"WHERE id = %s AND status IN ('{StepStatus.QUEUED}', '{StepStatus.RETRYING}') "
+    "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING *"
+)
+_EXECUTIONS: dict[int, Execution] = {}
+
+
+def _execution_cached(execution_pk: int) -> Execution:
+    """The execution as a worker needs it. What a step reads of it (definition, inputs,
+    secrets, configs, ids) never changes after the start, so each worker process
+    keeps it; status and counters are always read under the lock instead."""
+    execution = _EXECUTIONS.get(execution_pk)
+    if execution is None:
+        if len(_EXECUTIONS) > 256:
+            _EXECUTIONS.clear()
+        execution = Execution.objects.select_related("workflow").get(pk=execution_pk)
+        _EXECUTIONS[execution_pk] = execution
+    return execution
+
+
 def step_run_claim(
     *, step_run_id: int, worker_host: str, execution_pk: int | None = None
 ) -> StepRun | None:
-    """Take a queued (or due retrying) run for this worker; None if someone else has it."""
+    """Take a queued (or due retrying) run for this worker; None if someone else has it.
+
+    The hottest path of the engine, so it is three statements: lock the execution
+    row while taking the next event number (only if the run is still open), claim
+    the step run, write the ``step.running`` event. A claim that finds nothing
+    rolls back, so no event number is ever skipped.
+    """
     execution_pk = execution_pk or _execution_pk(step_run_id)
     if execution_pk is None:
         return None
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic():
-        tx = Tx.lock(execution_pk)
-        if tx.execution.status in EXECUTION_TERMINAL:
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_EXECUTION, [execution_pk])
+            row = cursor.fetchone()
+        if row is None:  # finished or cancelled: nothing runs any more
             return None
-        now = timezone.now()
-        claimed = (
-            StepRun.objects.filter(
-                pk=step_run_id, status__in=[StepStatus.QUEUED, StepStatus.RETRYING]
-            )
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .update(
-                status=StepStatus.RUNNING,
-                attempt=F("attempt") + 1,
-                started_at=now,
-                heartbeat_at=now,
-                worker_host=worker_host[:200],
-                next_attempt_at=None,
-            )
+        claimed = list(
+            StepRun.objects.raw(_CLAIM_RUN, [stamp, stamp, worker_host[:200], step_run_id, stamp])
         )
-        if not claimed:
+        if not claimed:  # a duplicate or late message
+            transaction.set_rollback(True)
             return None
-        run = StepRun.objects.get(pk=step_run_id)
-        run.execution = tx.execution
-        tx.emit(
-            "step.running",
-            run.key,
-            status=StepStatus.RUNNING,
-            attempt=run.attempt,
-            model_used=run.model_used,
-            worker=run.worker_host,
+        run = claimed[0]
+        execution = _execution_cached(execution_pk)
+        run.execution = execution
+        event = ExecutionEvent.objects.create(
+            execution=execution,
+            seq=row[0],
+            type="step.running",
+            step_key=run.key,
+            payload={
+                "status": StepStatus.RUNNING,
+                "attempt": run.attempt,
+                "model_used": run.model_used,
+                "worker": run.worker_host,
+            },
+            created_at=now,
         )
-        tx.flush()
+        live.event_publish_on_commit(event)
     return run
 
 
