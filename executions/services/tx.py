@@ -94,8 +94,7 @@ class Tx:
             Execution.objects.filter(pk=self.execution.pk).update(
                 event_seq=self.execution.event_seq
             )
-            for event in self.events:
-                live.event_publish_on_commit(event)
+            live.events_publish_on_commit(self.events)
         if self.dispatches:
             from executions.tasks import publish_step_runs
 
