@@ -27,6 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prsm_site.settings")
+# Production settings (DEBUG off: no per-query debug cursor), for this process and the
+# worker it starts; throwaway keys unless the caller set real ones.
+if os.environ.setdefault("DEBUG", "0") == "0":
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("PRSM_ENCRYPTION_KEYS", Fernet.generate_key().decode())
 
 import django
 
