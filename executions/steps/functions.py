@@ -26,7 +26,7 @@ from typing import Any
 
 import jsonschema
 
-from executions.steps.base import ERROR_TYPES, StepError
+from executions.steps.base import ERROR_TYPES, STOPWORDS, StepError
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
@@ -154,34 +154,6 @@ def call(name: str, value: Any, parameters: dict[str, Any]) -> Any:
 
 TEXT = {"type": "string", "description": "Text (other values are turned into text)."}
 
-_STOP = set(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "at",
-        "by",
-        "from",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "it",
-        "this",
-        "that",
-    ]
-)
-
 
 @register(
     "clean_text",
@@ -202,7 +174,7 @@ def clean_text(value: Any, *, remove_stopwords: bool = False, lowercase: bool = 
     if lowercase:
         text = text.lower()
     if remove_stopwords:
-        text = " ".join(w for w in text.split(" ") if w.lower() not in _STOP)
+        text = " ".join(w for w in text.split(" ") if w.lower() not in STOPWORDS)
     return text
 
 

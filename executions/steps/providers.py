@@ -17,7 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from executions.steps.base import StepError
+from executions.steps.base import STOPWORDS, StepError
+
+# Prompt verbs are not keywords of the text they ask about.
+_STOPWORDS = STOPWORDS | {"summarize", "analyze", "extract"}
 
 
 @dataclass
@@ -93,55 +96,6 @@ _NEGATIVE = set(
         "annoying",
         "slow",
         "wrong",
-    ]
-)
-_STOPWORDS = set(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "at",
-        "by",
-        "from",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "as",
-        "not",
-        "no",
-        "yes",
-        "i",
-        "you",
-        "he",
-        "she",
-        "we",
-        "they",
-        "my",
-        "your",
-        "our",
-        "their",
-        "its",
-        "summarize",
-        "analyze",
-        "extract",
     ]
 )
 
