@@ -66,6 +66,12 @@ def _configs(data: dict[str, Any], user: Any) -> dict[str, Any]:
     return out
 
 
+def _execution_config(data: dict[str, Any]) -> dict[str, Any]:
+    """The validated ``execution_config``, or its defaults when none was sent."""
+    given = data.get("execution_config")
+    return dict(given if given else s.ExecutionConfigSerializer().to_internal_value({}))
+
+
 class ExecuteView(APIView):
     parser_classes = [LimitedJSONParser]
 
@@ -77,14 +83,11 @@ class ExecuteView(APIView):
         body = s.ExecuteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        config = data.get("execution_config") or s.ExecutionConfigSerializer(
-            data={}
-        ).to_internal_value({})
         execution = lifecycle.execution_start(
             workflow=workflow,
             user=request.user,
             inputs=data["inputs"],
-            config=dict(config),
+            config=_execution_config(data),
             resource_config=data.get("resource_config") or {},
             **_configs(data, request.user),
         )
@@ -106,14 +109,11 @@ class TestRunView(APIView):
         body = s.TestRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        config = data.get("execution_config") or s.ExecutionConfigSerializer(
-            data={}
-        ).to_internal_value({})
         execution = lifecycle.execution_start(
             workflow=workflow,
             user=request.user,
             inputs=data["test_inputs"],
-            config=dict(config),
+            config=_execution_config(data),
             mock_models=data["mock_models"],
             is_test=True,
         )
