@@ -83,3 +83,88 @@ def model_prices(user: Any = None) -> dict[str, ModelPrice]:
     for name in BUILTIN_MODELS:
         prices.setdefault(name, ModelPrice(Decimal(0), Decimal(0)))
     return prices
+
+
+# --- what the editor's palette and the SDK read ----------------------------------------
+
+STEP_TYPE_DOCS: dict[str, dict[str, Any]] = {
+    "inference": {"description": "Runs a model on its input.", "requires": ["model"]},
+    "data_processing": {
+        "description": "Runs a registered function on its input.",
+        "requires": ["function"],
+    },
+    "aggregation": {
+        "description": "Combines results (all it waits for, unless given inputs).",
+        "requires": [],
+    },
+    "conditional": {
+        "description": "Runs if_true or if_false by a CEL condition over references.",
+        "requires": ["condition", "if_true|if_false"],
+    },
+    "loop": {
+        "description": "Runs an inline step for each item of a list (in parallel if asked).",
+        "requires": ["iterate_over", "step"],
+    },
+    "parallel_processing": {
+        "description": "Maps a function over a list.",
+        "requires": ["function"],
+    },
+    "data_collection": {
+        "description": "Gathers data with a function (e.g. academic_search).",
+        "requires": ["function"],
+    },
+}
+ERROR_TYPE_DOCS: dict[str, str] = {
+    "timeout": "The step ran past its timeout.",
+    "rate_limit": "The model provider asked us to slow down (HTTP 429).",
+    "temporary_failure": "A transient failure: a 5xx answer, a lost connection or worker.",
+    "model_unavailable": "No provider serves the model, or it refused our credentials.",
+    "invalid_input": "The step's input or parameters are wrong; retrying will not help.",
+    "execution_error": "The step's own code failed.",
+}
+
+
+def step_types() -> list[dict[str, Any]]:
+    """Each step type with its documentation and the JSON Schema of a step."""
+    from workflows.definition.schema import STEP_TYPES, definition_json_schema
+
+    schema = definition_json_schema()
+    step_schema = {"$ref": "#/$defs/Step", "$defs": schema.get("$defs", {})}
+    return [{"type": t, **STEP_TYPE_DOCS[t], "json_schema": step_schema} for t in STEP_TYPES]
+
+
+def models_for_user(user: Any) -> list[dict[str, Any]]:
+    """Models a user's steps may name: built-in ones and the endpoints they may use."""
+    models = [
+        {
+            "name": name,
+            "provider": "mock" if name.startswith("mock/") else "builtin",
+            "available": True,
+            "input_price_per_1k": 0.0,
+            "output_price_per_1k": 0.0,
+            "team": None,
+        }
+        for name in BUILTIN_MODELS
+    ]
+    for endpoint in _endpoints_for(user).select_related("team"):
+        models.append(
+            {
+                "name": endpoint.name,
+                "provider": endpoint.provider,
+                "available": endpoint.provider != ModelEndpoint.Provider.HUGGINGFACE,
+                "input_price_per_1k": float(endpoint.input_price_per_1k),
+                "output_price_per_1k": float(endpoint.output_price_per_1k),
+                "team": endpoint.team.name if endpoint.team else None,
+            }
+        )
+    return models
+
+
+def functions() -> list[dict[str, Any]]:
+    from executions.steps.functions import function_catalog
+
+    return function_catalog()
+
+
+def error_types() -> list[dict[str, str]]:
+    return [{"type": name, "description": text} for name, text in ERROR_TYPE_DOCS.items()]

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from workflows.api import views
+from workflows.api import catalog_views, views
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -18,6 +18,11 @@ router.register("templates", views.TemplateViewSet, basename="template")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
 
 urlpatterns = [
+    path("catalog", catalog_views.CatalogView.as_view(), name="catalog"),
+    path("catalog/step-types", catalog_views.StepTypesView.as_view(), name="catalog-step-types"),
+    path("catalog/models", catalog_views.ModelsView.as_view(), name="catalog-models"),
+    path("catalog/functions", catalog_views.FunctionsView.as_view(), name="catalog-functions"),
+    path("catalog/error-types", catalog_views.ErrorTypesView.as_view(), name="catalog-errors"),
     path(
         "schema/workflow-definition",
         views.DefinitionSchemaView.as_view(),
