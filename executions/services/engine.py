@@ -381,7 +381,8 @@ def _dispatch(tx: Tx, ready: list[StepRun]) -> bool:
             StepRun.objects.filter(execution=ex, status=StepStatus.READY).order_by("id")[:room]
         )
     chosen += ready[: max(room - len(chosen), 0)]
-    left = [r for r in ready if r not in chosen]
+    taken = {r.pk for r in chosen}
+    left = [r for r in ready if r.pk not in taken]
     if left:
         StepRun.objects.filter(pk__in=[r.pk for r in left]).update(status=StepStatus.READY)
         for run in left:
