@@ -108,28 +108,6 @@ class ResourceUsageSerializer(serializers.Serializer):
     gpu_hours = serializers.FloatField()
 
 
-class ExecutionDetailSerializer(serializers.Serializer):
-    execution_id = serializers.CharField()
-    workflow_id = serializers.CharField()
-    version = serializers.IntegerField()
-    status = serializers.CharField()
-    is_test = serializers.BooleanField()
-    created_by = serializers.CharField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    completed_at = serializers.DateTimeField(allow_null=True)
-    duration_seconds = serializers.FloatField(allow_null=True)
-    inputs = serializers.JSONField()
-    config = serializers.JSONField()
-    steps = ExecutionStepSerializer(many=True)
-    final_result = serializers.JSONField(allow_null=True)
-    total_cost = serializers.FloatField()
-    resource_usage = ResourceUsageSerializer()
-    error = serializers.JSONField(allow_null=True)
-    resumed_from = serializers.CharField(allow_null=True)
-    progress = serializers.FloatField()
-    current_step = serializers.CharField(allow_null=True)
-
-
 class ExecutionSummarySerializer(serializers.Serializer):
     execution_id = serializers.CharField()
     workflow_id = serializers.CharField()
@@ -141,3 +119,17 @@ class ExecutionSummarySerializer(serializers.Serializer):
     duration_seconds = serializers.FloatField(allow_null=True)
     total_cost = serializers.FloatField()
     version = serializers.IntegerField()
+
+
+class ExecutionDetailSerializer(ExecutionSummarySerializer):
+    """The seed's execution response: the summary plus steps, results and usage."""
+
+    inputs = serializers.JSONField()
+    config = serializers.JSONField()
+    steps = ExecutionStepSerializer(many=True)
+    final_result = serializers.JSONField(allow_null=True)
+    resource_usage = ResourceUsageSerializer()
+    error = serializers.JSONField(allow_null=True)
+    resumed_from = serializers.CharField(allow_null=True)
+    progress = serializers.FloatField()
+    current_step = serializers.CharField(allow_null=True)
