@@ -8,14 +8,37 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install setup run test lint format check clean
+.PHONY: install setup run test lint format check clean frontend frontend-check chromium lock
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	touch $(STAMP)
 
-install: $(STAMP)
+# The browser app: npm ci from the lock file, then a Vite build into static/dist.
+FRONTEND_STAMP := frontend/node_modules/.installed
+FRONTEND_SOURCES := $(shell find frontend/src templates workflows/templates executions/templates -type f 2>/dev/null) \
+	frontend/vite.config.ts frontend/tsconfig.json
+MANIFEST := static/dist/manifest.json
+
+$(FRONTEND_STAMP): frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $(FRONTEND_STAMP)
+
+$(MANIFEST): $(FRONTEND_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && npx vite build --logLevel warn
+
+frontend: $(MANIFEST)
+
+frontend-check: $(FRONTEND_STAMP)
+	cd frontend && npx tsc --noEmit
+	cd frontend && npx vitest run
+
+# Browser tests drive Debian's Chromium; never a downloaded browser.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+
+install: $(STAMP) $(MANIFEST)
 
 setup: install
 	$(PY) manage.py migrate --noinput
@@ -25,7 +48,7 @@ run: setup
 	$(PY) manage.py setup_demo --url http://$(HOST):$(PORT)/
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install frontend-check chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -41,8 +64,9 @@ check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
-lock:
-	uv pip compile -q pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+lock: install
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) var static/dist

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "channels",
+    "django_vite",
     "workflows",
     "executions",
 ]
@@ -149,6 +150,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 if DEBUG:  # WhiteNoise serves from the finders in development; keep it from warning.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# The browser app: Vite builds frontend/ into static/dist with a manifest that
+# django-vite reads ({% vite_asset %} in templates). `make` builds it; nothing
+# comes from a CDN or a dev server.
+DJANGO_VITE = {
+    "default": {
+        "dev_mode": False,
+        "manifest_path": BASE_DIR / "static" / "dist" / "manifest.json",
+        "static_url_prefix": "dist",
+    }
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
