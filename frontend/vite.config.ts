@@ -19,7 +19,7 @@ export default defineConfig({
   base: "/static/dist/",
   build: {
     outDir: resolve(import.meta.dirname, "../static/dist"),
-    emptyOutDir: true,
+    emptyOutDir: false,
     manifest: "manifest.json",
     rollupOptions: { input },
   },

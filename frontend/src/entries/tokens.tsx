@@ -1,0 +1,8 @@
+// Placeholder island: replaced by its real implementation.
+import { mountIsland } from "../lib/mount";
+
+function Placeholder() {
+  return <p className="text-sm text-slate-500">Loading…</p>;
+}
+
+mountIsland("tokens-root", Placeholder);
