@@ -15,6 +15,7 @@ together.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import os
@@ -22,7 +23,6 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -160,7 +160,9 @@ class _LayerPublisher:
     each call in a brand-new event loop, and the Redis pub/sub layer keys its
     connections by event loop, so every event would open and tear down a Redis
     connection (and a thread). One background loop per process keeps a single
-    connection and costs one thread hop per event. The loop is recreated after a
+    connection. The caller never waits for Redis: messages are handed to the loop,
+    which sends them one after another in the order they were handed over (the
+    engine's next step is not held up by a push). The loop is recreated after a
     fork (Celery's prefork pool), where the parent's thread does not exist.
 
     When a publish fails or hangs, publishing is suspended for ``backoff`` seconds
@@ -168,14 +170,23 @@ class _LayerPublisher:
     is away, and the events are in the database for consumers to catch up from.
     """
 
+    MAX_BACKLOG = 50_000  # messages waiting for Redis; beyond it, drop (clients catch up)
+
     def __init__(self, *, timeout: float = 2.0, backoff: float = 5.0) -> None:
         self.timeout = timeout
         self.backoff = backoff
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: collections.deque[list[tuple[tuple[str, ...], dict[str, Any]]]] = (
+            collections.deque()
+        )
         self._pid: int | None = None
         self._suspended_until = 0.0
         self._dropped = 0
+        self._backlog = 0
+        self._drainer: asyncio.Task[None] | None = None
+        self._idle = threading.Event()
+        self._idle.set()
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         pid = os.getpid()
@@ -185,6 +196,10 @@ class _LayerPublisher:
         with self._lock:
             if self._loop is None or self._pid != pid:
                 loop = asyncio.new_event_loop()
+                self._pending.clear()
+                self._drainer = None
+                self._backlog = 0
+                self._idle.set()
                 thread = threading.Thread(
                     target=loop.run_forever, name="prsm-live-publisher", daemon=True
                 )
@@ -198,26 +213,56 @@ class _LayerPublisher:
         self.publish_all([(tuple(groups), message)])
 
     def publish_all(self, items: list[tuple[tuple[str, ...], dict[str, Any]]]) -> None:
-        """Send several messages in order with one hop to the loop (a transaction's
-        events); log and swallow any failure."""
+        """Queue several messages, in order, for the publishing loop, and return at
+        once: the engine never waits for Redis. One loop task sends them one after
+        another, so a process's messages go out in the order they were queued."""
         if not items:
             return
-        message = items[-1][1]
         if time.monotonic() < self._suspended_until:
             self._dropped += len(items)
             return
-        future: Future[None] | None = None
+        loop = self._event_loop()
+        with self._lock:
+            if self._backlog >= self.MAX_BACKLOG:
+                self._dropped += len(items)
+                return
+            self._backlog += len(items)
+            self._idle.clear()
+        loop.call_soon_threadsafe(self._enqueue, items)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Block until every queued message was sent (or dropped). For tests and shutdown."""
+        return self._idle.wait(timeout)
+
+    def _enqueue(self, items: list[tuple[tuple[str, ...], dict[str, Any]]]) -> None:
+        """In the loop: queue a batch; start the sender task unless it is running."""
+        self._pending.append(items)
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        """Send the queued batches one after another; end when none is left."""
+        while self._pending:
+            items = self._pending.popleft()
+            try:
+                await self._send_batch(items)
+            finally:
+                with self._lock:
+                    self._backlog -= len(items)
+                    if self._backlog <= 0:
+                        self._idle.set()
+
+    async def _send_batch(self, items: list[tuple[tuple[str, ...], dict[str, Any]]]) -> None:
+        if time.monotonic() < self._suspended_until:
+            self._dropped += len(items)
+            return
+        message = items[-1][1]
         try:
             layer = get_channel_layer()
             if layer is None:
                 return
-            future = asyncio.run_coroutine_threadsafe(
-                self._send_all(layer, items), self._event_loop()
-            )
-            future.result(timeout=self.timeout + 0.01 * len(items))
+            await asyncio.wait_for(self._send_all(layer, items), self.timeout + 0.01 * len(items))
         except Exception:
-            if future is not None:
-                future.cancel()
             self._suspended_until = time.monotonic() + self.backoff
             logger.warning(
                 "Could not publish live event %s #%s; suspending live publishing for %.0f s "

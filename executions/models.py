@@ -216,3 +216,39 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} → {self.url}"
+
+
+def uploaded_file_id() -> str:
+    return new_public_id("file")
+
+
+def _uploaded_file_path(instance: UploadedFile, filename: str) -> str:
+    # The stored name is the id alone: nothing the uploader chose reaches the path.
+    # ``files/`` is apart from ``uploads/`` (the directory pdf_to_text may read by path).
+    return f"files/{instance.created_at:%Y/%m}/{instance.public_id}"
+
+
+class UploadedFile(models.Model):
+    """A file a user uploaded as a workflow input (``file_…``).
+
+    Served to its uploader and to whoever may read an execution that used it
+    (``executions``: linked when an execution starts with the id among its inputs).
+    """
+
+    public_id = models.CharField(
+        max_length=40, unique=True, default=uploaded_file_id, editable=False
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=_uploaded_file_path, max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    executions = models.ManyToManyField(Execution, related_name="files", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.name})"

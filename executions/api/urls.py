@@ -1,11 +1,17 @@
 from django.urls import re_path
 
-from executions.api import views
+from executions.api import uploads, views
 
 WF = r"^workflows/(?P<workflow_id>[A-Za-z0-9_]+)"
 EX = WF + r"/executions/(?P<execution_id>[A-Za-z0-9_]+)"
 
 urlpatterns = [
+    re_path(r"^files/?$", uploads.FileListView.as_view(), name="file-list"),
+    re_path(
+        r"^files/(?P<file_id>[A-Za-z0-9_]+)/?$",
+        uploads.FileDetailView.as_view(),
+        name="file-detail",
+    ),
     re_path(
         r"^executions/(?P<execution_id>[A-Za-z0-9_]+)/?$",
         views.ExecutionByIdView.as_view(),

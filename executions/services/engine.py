@@ -129,8 +129,11 @@ def runs_create(tx: Tx, *, reuse: dict[str, StepRun] | None = None) -> None:
 def results_of(execution: Execution, step_ids: Iterable[str]) -> dict[str, Any]:
     from executions.security import open_result
 
+    step_ids = list(step_ids)
+    if not step_ids:
+        return {}
     rows = StepRun.objects.filter(
-        execution=execution, key__in=list(step_ids), status=StepStatus.COMPLETED
+        execution=execution, key__in=step_ids, status=StepStatus.COMPLETED
     ).values_list("key", "result")
     return {key: open_result(result) for key, result in rows}
 
@@ -205,37 +208,28 @@ def _settle_candidates(tx: Tx, step_ids: set[str], ready: list[StepRun]) -> list
     composite, or add a leaf to ``ready``. Returns the runs whose state changed."""
     plan = tx.plan
     ex = tx.execution
-    pending = {
-        r.key: r
-        for r in StepRun.objects.filter(
-            execution=ex, key__in=list(step_ids), status=StepStatus.PENDING
-        )
-    }
+    # One query: the candidates still pending, and every dependency of a candidate
+    # that has not completed (what readiness and skipping are decided on).
+    dep_keys = set().union(*(plan.deps[step_id] for step_id in step_ids))
+    pending: dict[str, StepRun] = {}
+    open_status: dict[str, str] = {}
+    for row in StepRun.objects.filter(execution=ex).filter(
+        Q(key__in=list(step_ids), status=StepStatus.PENDING)
+        | (Q(key__in=list(dep_keys)) & ~Q(status=StepStatus.COMPLETED))
+    ):
+        if row.key in step_ids and row.status == StepStatus.PENDING:
+            pending[row.key] = row
+        if row.key in dep_keys:
+            open_status[row.key] = row.status
     changed: list[StepRun] = []
     for step_id in plan.order:
         run = pending.get(step_id)
         if run is None:
             continue
-        deps = plan.deps[step_id]
-        # One query: the dependencies not completed (enough of them to decide).
-        open_deps = (
-            list(
-                StepRun.objects.filter(execution=ex, key__in=list(deps))
-                .exclude(status=StepStatus.COMPLETED)
-                .values_list("key", "status")[:200]
-            )
-            if deps
-            else []
-        )
+        open_deps = [(key, open_status[key]) for key in plan.deps[step_id] if key in open_status]
         if any(status not in STEP_TERMINAL for _, status in open_deps):
             continue
         data = plan.data_deps[step_id]
-        if len(open_deps) == 200:  # a huge fan-in with many skipped: look again, exactly
-            open_deps = list(
-                StepRun.objects.filter(
-                    execution=ex, key__in=list(data), status__in=NOT_RAN
-                ).values_list("key", "status")[:1]
-            )
         if any(key in data for key, _ in open_deps):
             _set(
                 tx,
@@ -333,14 +327,17 @@ def _start_conditional(tx: Tx, run: StepRun) -> StepRun:
 def _settle_parents(tx: Tx, parent_ids: set[int]) -> list[StepRun]:
     """Complete composites whose children are all done; start a sequential loop's next item."""
     done: list[StepRun] = []
-    for parent in StepRun.objects.filter(pk__in=list(parent_ids), status=StepStatus.RUNNING):
-        # Count first: a 1000-iteration loop must not load every child on each completion.
-        counts = parent.children.aggregate(
-            open=Count("id", filter=~Q(status__in=STEP_TERMINAL)),
-            pending=Count("id", filter=Q(status=StepStatus.PENDING)),
-        )
-        if counts["open"]:
-            if counts["open"] == counts["pending"]:  # a sequential loop between items
+    if not parent_ids:
+        return done
+    # Count, in the same query: a 1000-iteration loop must not load every child on
+    # each completion.
+    parents = StepRun.objects.filter(pk__in=list(parent_ids), status=StepStatus.RUNNING).annotate(
+        open_children=Count("children", filter=~Q(children__status__in=STEP_TERMINAL)),
+        pending_children=Count("children", filter=Q(children__status=StepStatus.PENDING)),
+    )
+    for parent in parents:
+        if parent.open_children:
+            if parent.open_children == parent.pending_children:  # a sequential loop, between items
                 following = parent.children.filter(status=StepStatus.PENDING).order_by("iteration")
                 _set(tx, following[0], StepStatus.READY, "step.ready")
             continue

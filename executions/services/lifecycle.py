@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,10 @@ from executions.models import EXECUTION_TERMINAL, Execution, ExecutionStatus, St
 from executions.services import engine
 from executions.services.tx import Tx
 from workflows.definition.schema import WorkflowDefinition, json_type_matches
+from workflows.definition.validation import Issue
 from workflows.models import Workflow, WorkflowVersion
+
+logger = logging.getLogger(__name__)
 
 
 class InputsInvalid(Exception):
@@ -73,6 +77,50 @@ def inputs_check(
     return out
 
 
+def definition_generate(
+    *, definition: WorkflowDefinition, document: dict[str, Any], inputs: dict[str, Any], user: Any
+) -> tuple[dict[str, Any], WorkflowDefinition]:
+    """The document a dynamic workflow runs: its generator's steps for these inputs.
+
+    The generated document is validated like any definition (with the user's
+    catalog). Raises ``InputsInvalid`` when the generator cannot use the inputs
+    (or fails), ``DefinitionInvalid`` (every problem, each saying the generator
+    made it) when what it produced is not a valid workflow — both a 400 at execute.
+    """
+    from executions.steps.generators import GeneratorError, generate
+    from workflows.definitions import DefinitionInvalid, definition_check
+
+    name = definition.generator_function or ""
+    try:
+        generated = generate(name, inputs)
+    except GeneratorError as exc:
+        raise InputsInvalid(
+            [{"input": exc.input, "message": f"generator '{name}': {exc.message}"}]
+        ) from None
+    except Exception as exc:  # a bug in the generator: a clear 400, logged for its author
+        logger.exception("generator %s failed", name)
+        raise InputsInvalid(
+            [{"input": "", "message": f"generator '{name}' failed: {type(exc).__name__}: {exc}"}]
+        ) from None
+    base = {k: v for k, v in document.items() if k not in ("generator_function", "steps")}
+    candidate = {**base, **generated}
+    report = definition_check(candidate, user=user)
+    if not report.is_valid or report.definition is None:
+        report.errors = [
+            Issue(
+                i.severity,
+                i.code,
+                f"The generator '{name}' produced an invalid workflow: {i.message}",
+                i.step,
+                i.field,
+            )
+            for i in report.errors
+        ]
+        raise DefinitionInvalid(report)
+    checked = report.definition.model_dump(mode="json", exclude_unset=True)
+    return checked, report.definition
+
+
 def execution_start(
     *,
     workflow: Workflow,
@@ -90,8 +138,11 @@ def execution_start(
 ) -> Execution:
     """Create the execution and its step runs in one transaction and dispatch what is ready.
 
-    The caller has checked execute permission, the configs and (``inputs_check``) the
-    inputs. Raises ``InputsInvalid``.
+    The caller has checked execute permission and the configs. Inputs are checked
+    here (``inputs_check``; uploaded files they name must be usable by ``user`` and
+    are linked to the execution). A dynamic workflow's steps are generated from the
+    inputs first (``definition_generate``) and the generated document is what runs.
+    Raises ``InputsInvalid`` or ``DefinitionInvalid``.
     """
     from executions.security import encrypt_secrets, split_inputs
 
@@ -103,6 +154,15 @@ def execution_start(
     split = split_inputs(inputs, input_schema=schema)
     given = {k: v for k, v in split.plain.items() if k not in split.secret_names}
     plain = inputs_check(parsed, given, split.secret_names)
+    from executions.services.uploads import executions_link_files, files_for_inputs
+
+    files, file_errors = files_for_inputs(user=user, inputs=plain)
+    if file_errors:
+        raise InputsInvalid(file_errors)
+    if parsed.generator_function and definition is None:  # a resume reuses what was generated
+        document, parsed = definition_generate(
+            definition=parsed, document=document, inputs=plain, user=user
+        )
     now = timezone.now()
     timeout = config.get("timeout")
     with transaction.atomic():
@@ -127,6 +187,8 @@ def execution_start(
             started_at=now,
             deadline_at=now + timedelta(seconds=timeout) if timeout else None,
         )
+        if files:
+            executions_link_files(execution=execution, files=files)
         tx = Tx.lock(execution.pk)
         reuse = None
         if resumed_from is not None:

@@ -81,20 +81,59 @@ def _execution_cached(execution_pk: int) -> Execution:
     return execution
 
 
+# PostgreSQL: the whole claim in one statement, so one round trip in autocommit. The
+# execution row is locked first (the uncorrelated EXISTS runs before the step-run
+# update), the sequence number moves only if the run was claimed, and the
+# ``step.running`` event is written beside it.
+_CLAIM_ONE_STATEMENT = f"""
+WITH ex AS (
+    SELECT id FROM {Execution._meta.db_table}
+    WHERE id = %(execution)s
+      AND status IN ('{ExecutionStatus.QUEUED}', '{ExecutionStatus.RUNNING}')
+    FOR UPDATE
+), run AS (
+    UPDATE {StepRun._meta.db_table} SET status = '{StepStatus.RUNNING}',
+        attempt = attempt + 1, started_at = %(now)s, heartbeat_at = %(now)s,
+        worker_host = %(host)s, next_attempt_at = NULL
+    WHERE id = %(run)s AND status IN ('{StepStatus.QUEUED}', '{StepStatus.RETRYING}')
+      AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+      AND EXISTS (SELECT 1 FROM ex)
+    RETURNING *
+), seq AS (
+    UPDATE {Execution._meta.db_table} SET event_seq = event_seq + 1
+    WHERE id = %(execution)s AND EXISTS (SELECT 1 FROM run)
+    RETURNING event_seq
+), event AS (
+    INSERT INTO {ExecutionEvent._meta.db_table}
+        (execution_id, seq, type, step_key, payload, created_at)
+    SELECT %(execution)s, seq.event_seq, 'step.running', run.key,
+        jsonb_build_object('status', '{StepStatus.RUNNING}', 'attempt', run.attempt,
+                           'model_used', run.model_used, 'worker', run.worker_host),
+        %(now)s
+    FROM run, seq
+    RETURNING id
+)
+SELECT run.*, seq.event_seq AS claimed_seq, (SELECT id FROM event) AS claimed_event_id
+FROM run, seq
+"""  # noqa: S608 - table names and statuses are constants
+
+
 def step_run_claim(
     *, step_run_id: int, worker_host: str, execution_pk: int | None = None
 ) -> StepRun | None:
     """Take a queued (or due retrying) run for this worker; None if someone else has it.
 
-    The hottest path of the engine, so it is three statements: lock the execution
-    row while taking the next event number (only if the run is still open), claim
-    the step run, write the ``step.running`` event. A claim that finds nothing
-    rolls back, so no event number is ever skipped.
+    The hottest path of the engine. On PostgreSQL it is one statement; elsewhere three:
+    lock the execution row while taking the next event number (only if the run is
+    still open), claim the step run, write the ``step.running`` event. A claim that
+    finds nothing changes nothing, so no event number is ever skipped.
     """
     execution_pk = execution_pk or _execution_pk(step_run_id)
     if execution_pk is None:
         return None
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(step_run_id, execution_pk, worker_host[:200], now)
     stamp = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -116,15 +155,43 @@ def step_run_claim(
             seq=row[0],
             type="step.running",
             step_key=run.key,
-            payload={
-                "status": StepStatus.RUNNING,
-                "attempt": run.attempt,
-                "model_used": run.model_used,
-                "worker": run.worker_host,
-            },
+            payload=_running_payload(run),
             created_at=now,
         )
         live.event_publish_on_commit(event)
+    return run
+
+
+def _running_payload(run: StepRun) -> dict[str, Any]:
+    return {
+        "status": StepStatus.RUNNING,
+        "attempt": run.attempt,
+        "model_used": run.model_used,
+        "worker": run.worker_host,
+    }
+
+
+def _claim_postgresql(
+    step_run_id: int, execution_pk: int, worker_host: str, now: Any
+) -> StepRun | None:
+    params = {"execution": execution_pk, "run": step_run_id, "host": worker_host, "now": now}
+    # One statement is its own transaction in autocommit: one round trip, no BEGIN or
+    # COMMIT. Inside a caller's transaction it simply joins it.
+    claimed = list(StepRun.objects.raw(_CLAIM_ONE_STATEMENT, params))
+    if not claimed:  # finished or cancelled, or a duplicate or late message
+        return None
+    run = claimed[0]
+    run.execution = _execution_cached(execution_pk)
+    event = ExecutionEvent(
+        pk=run.claimed_event_id,
+        execution=run.execution,
+        seq=run.claimed_seq,
+        type="step.running",
+        step_key=run.key,
+        payload=_running_payload(run),
+        created_at=now,
+    )
+    live.event_publish_on_commit(event)  # at once in autocommit: the claim is committed
     return run
 
 
@@ -145,22 +212,25 @@ def step_run_complete(
     execution_pk = claimed.execution_id if claimed else _execution_pk(step_run_id)
     if execution_pk is None:
         return False
+    fields = {
+        "status": StepStatus.COMPLETED,
+        "result": result,
+        "model_used": model_used,
+        "input": input,
+        "completed_at": timezone.now(),
+        "heartbeat_at": None,
+        "error_type": "",
+        "error_message": "",
+        **_usage_fields(usage),
+    }
     with transaction.atomic():
-        tx = Tx.lock(execution_pk)
-        now = timezone.now()
-        updated = StepRun.objects.filter(
-            pk=step_run_id, status=StepStatus.RUNNING, attempt=attempt
-        ).update(
-            status=StepStatus.COMPLETED,
-            result=result,
-            model_used=model_used,
-            input=input,
-            completed_at=now,
-            heartbeat_at=None,
-            error_type="",
-            error_message="",
-            **_usage_fields(usage),
-        )
+        if connection.vendor == "postgresql":
+            tx, updated = _lock_and_complete_postgresql(execution_pk, step_run_id, attempt, fields)
+        else:
+            tx = Tx.lock(execution_pk)
+            updated = StepRun.objects.filter(
+                pk=step_run_id, status=StepStatus.RUNNING, attempt=attempt
+            ).update(**fields)
         if not updated:
             return False
         run = claimed or StepRun.objects.get(pk=step_run_id)
@@ -177,6 +247,38 @@ def step_run_complete(
         engine.advance(tx, [run])
         tx.flush()
     return True
+
+
+_COMPLETE_COLUMNS = (
+    "status", "result", "model_used", "input", "completed_at", "heartbeat_at", "error_type",
+    "error_message", "cpu_seconds", "memory_mb", "wall_seconds", "gpu_seconds",
+    "input_tokens", "output_tokens", "cost",
+)  # fmt: skip
+# PostgreSQL: lock the execution row and record the fenced outcome in one statement.
+_LOCK_AND_COMPLETE = f"""
+WITH ex AS (
+    SELECT * FROM {Execution._meta.db_table} WHERE id = %(execution)s FOR UPDATE
+), done AS (
+    UPDATE {StepRun._meta.db_table}
+    SET {", ".join(f"{c} = %({c})s" for c in _COMPLETE_COLUMNS)}
+    WHERE id = %(run)s AND status = '{StepStatus.RUNNING}' AND attempt = %(attempt)s
+      AND EXISTS (SELECT 1 FROM ex)
+    RETURNING id
+)
+SELECT ex.*, (SELECT count(*) FROM done) AS completed_now FROM ex
+"""  # noqa: S608 - table, column and status names are constants
+
+
+def _lock_and_complete_postgresql(
+    execution_pk: int, step_run_id: int, attempt: int, fields: dict[str, Any]
+) -> tuple[Tx, bool]:
+    params: dict[str, Any] = {"execution": execution_pk, "run": step_run_id, "attempt": attempt}
+    for name in _COMPLETE_COLUMNS:
+        params[name] = StepRun._meta.get_field(name).get_db_prep_save(fields[name], connection)
+    execution = next(iter(Execution.objects.raw(_LOCK_AND_COMPLETE, params)))
+    # The workflow a worker's cached execution points to: its public id never changes.
+    execution.workflow = _execution_cached(execution_pk).workflow
+    return Tx(execution), bool(execution.completed_now)
 
 
 def step_run_fail(

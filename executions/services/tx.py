@@ -8,10 +8,11 @@ websocket pushes happen only after the transaction commits.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from executions import live
@@ -89,12 +90,6 @@ class Tx:
 
     def flush(self) -> None:
         """Write the events and register what happens after commit."""
-        if self.events:
-            ExecutionEvent.objects.bulk_create(self.events)
-            Execution.objects.filter(pk=self.execution.pk).update(
-                event_seq=self.execution.event_seq
-            )
-            live.events_publish_on_commit(self.events)
         if self.dispatches:
             from executions.tasks import publish_step_runs
 
@@ -105,6 +100,47 @@ class Tx:
                 )
             batch = list(self.dispatches)
             transaction.on_commit(lambda: publish_step_runs(batch))
+        if self.events:  # after the dispatches: the next step starts before the push
+            if connection.vendor == "postgresql":
+                _write_events_postgresql(self.execution, self.events)
+            else:
+                ExecutionEvent.objects.bulk_create(self.events)
+                Execution.objects.filter(pk=self.execution.pk).update(
+                    event_seq=self.execution.event_seq
+                )
+            live.events_publish_on_commit(self.events)
         for callback in self.after_commit:
             transaction.on_commit(callback)
         self.events, self.dispatches, self.after_commit = [], [], []
+
+
+# PostgreSQL: a transaction's events and the execution's new sequence number in one
+# statement (a round trip fewer on every transition). A data-modifying WITH always
+# runs to completion, read or not.
+_WRITE_EVENTS = f"""
+WITH written AS (
+    INSERT INTO {ExecutionEvent._meta.db_table}
+        (execution_id, seq, type, step_key, payload, created_at)
+    SELECT %(execution)s, seq, type, step_key, payload, created_at
+    FROM unnest(%(seqs)s::integer[], %(types)s::text[], %(keys)s::text[],
+                %(payloads)s::jsonb[], %(times)s::timestamptz[])
+        AS e(seq, type, step_key, payload, created_at)
+)
+UPDATE {Execution._meta.db_table} SET event_seq = %(last)s
+WHERE id = %(execution)s
+"""  # noqa: S608 - table names are constants
+
+
+def _write_events_postgresql(execution: Execution, events: list[ExecutionEvent]) -> None:
+    encoder = ExecutionEvent._meta.get_field("payload").encoder  # type: ignore[attr-defined]
+    params = {
+        "execution": execution.pk,
+        "seqs": [e.seq for e in events],
+        "types": [e.type for e in events],
+        "keys": [e.step_key for e in events],
+        "payloads": [json.dumps(e.payload, cls=encoder) for e in events],
+        "times": [e.created_at for e in events],
+        "last": execution.event_seq,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITE_EVENTS, params)

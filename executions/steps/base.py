@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +109,12 @@ ERROR_TYPES = (
     "invalid_input",
     "execution_error",
 )
+
+
+#: The public id of the execution whose step runs in this context (set by
+#: :func:`executions.steps.registry.run`): functions that read uploaded files
+#: serve only the files that execution was given.
+CURRENT_EXECUTION: ContextVar[str | None] = ContextVar("prsm_current_execution", default=None)
 
 
 class StepError(Exception):

@@ -4,8 +4,10 @@ A model name is served, in this order, by: the test run's ``mock_models``;
 ``mock/echo``; the built-in offline models (``builtin/…``); else the enabled
 ``ModelEndpoint`` row of that name — ``openai`` endpoints through the
 OpenAI-compatible HTTP provider (:mod:`executions.steps.openai_compat`),
-``builtin`` ones through the built-in model named by ``remote_model``, ``mock``
-ones echo. Anything else is ``model_unavailable``, naming what to configure.
+``huggingface`` ones through local ``transformers`` pipelines
+(:mod:`executions.steps.huggingface`), ``builtin`` ones through the built-in model
+named by ``remote_model``, ``mock`` ones echo. Anything else is
+``model_unavailable``, naming what to configure.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Completion:
     output: Any
     input_tokens: int
     output_tokens: int
+    gpu_seconds: float = 0.0
 
 
 class Provider(Protocol):
@@ -100,6 +103,43 @@ _NEGATIVE = set(
 )
 
 
+#: A prompt's leading instruction ("Summarize this paper: …"): the built-in models
+#: work on the text after it, so a summary is made of the input's own sentences.
+_INSTRUCTION = re.compile(
+    r"^\s*(?:summari[sz]e|analy[sz]e|analysis|extract|generate|classify|identify|find|list"
+    r"|describe|tag|label)\b[^:\n]{0,80}:\s*",
+    re.IGNORECASE,
+)
+
+
+def strip_instruction(text: str) -> str:
+    """``text`` without a leading instruction such as ``"Summarize: "``; JSON that is
+    left (a list of abstracts, say) becomes its strings' text."""
+    rest = _INSTRUCTION.sub("", text, count=1)
+    if rest[:1] in ("[", "{"):
+        import json
+
+        try:
+            data = json.loads(rest)
+        except ValueError:
+            return rest
+        strings = list(_strings(data))
+        if strings:
+            return " ".join(strings)
+    return rest
+
+
+def _strings(value: Any) -> Any:
+    if isinstance(value, str):
+        yield value.strip()
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
 
@@ -165,7 +205,7 @@ class BuiltinProvider:
         if fn is None:
             raise StepError("model_unavailable", f"There is no built-in model '{model}'.")
         text = _text(prompt)
-        output = fn(text, parameters)
+        output = fn(strip_instruction(text), parameters)
         return Completion(output, _tokens(text), _tokens(output))
 
 
@@ -224,6 +264,10 @@ def complete(
         return BuiltinProvider().complete(endpoint.model_id, prompt, parameters)
     if endpoint.provider == "mock":
         return Completion(prompt, _tokens(prompt), _tokens(prompt))
+    if endpoint.provider == "huggingface":
+        from executions.steps.huggingface import HuggingFaceProvider
+
+        return HuggingFaceProvider(endpoint).complete(model, prompt, parameters)
     raise StepError(
         "model_unavailable",
         f"The model '{model}' is configured for the '{endpoint.provider}' provider, which "

@@ -6,12 +6,13 @@ step runs; only their leaves reach a handler here.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from executions.steps import functions, providers
-from executions.steps.base import StepContext, StepError, StepOutput
+from executions.steps.base import CURRENT_EXECUTION, StepContext, StepError, StepOutput
 from workflows.definition.schema import DEFAULT_AGGREGATION_FUNCTION
 
 Handler = Callable[[StepContext], StepOutput]
@@ -27,7 +28,9 @@ def run_inference(ctx: StepContext) -> StepOutput:
     done = providers.complete(
         ctx.model, _payload(ctx), ctx.parameters, mock_models=ctx.mock_models, attempt=ctx.attempt
     )
-    return StepOutput(done.output, ctx.model, done.input_tokens, done.output_tokens)
+    return StepOutput(
+        done.output, ctx.model, done.input_tokens, done.output_tokens, done.gpu_seconds
+    )
 
 
 def run_function(ctx: StepContext) -> StepOutput:
@@ -47,8 +50,9 @@ def run_parallel_processing(ctx: StepContext) -> StepOutput:
         return functions.call(name, item, ctx.parameters)
 
     if ctx.spec.parallel and len(items) > 1:
+        context = contextvars.copy_context()  # the pool's threads see the execution too
         with ThreadPoolExecutor(max_workers=4) as pool:
-            return StepOutput(list(pool.map(one, items)))
+            return StepOutput(list(pool.map(lambda item: context.copy().run(one, item), items)))
     return StepOutput([one(item) for item in items])
 
 
@@ -65,4 +69,8 @@ def run(ctx: StepContext) -> StepOutput:
     handler = HANDLERS.get(ctx.spec.type)
     if handler is None:
         raise StepError("invalid_input", f"Steps of type '{ctx.spec.type}' cannot run directly.")
-    return handler(ctx)
+    token = CURRENT_EXECUTION.set(ctx.execution_id)
+    try:
+        return handler(ctx)
+    finally:
+        CURRENT_EXECUTION.reset(token)

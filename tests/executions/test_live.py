@@ -753,11 +753,10 @@ def test_publish_failure_is_logged_and_never_breaks_the_commit(
     monkeypatch.setattr(live, "_publisher", live._LayerPublisher())
     monkeypatch.setattr(live, "get_channel_layer", lambda: _BrokenLayer())
     execution = new_execution(alice_workflow, alice)
-    with (
-        caplog.at_level(logging.WARNING, logger="executions.live"),
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
-    ):
-        seq = emit(execution.pk, "execution.started")
+    with caplog.at_level(logging.WARNING, logger="executions.live"):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            seq = emit(execution.pk, "execution.started")
+        assert live._publisher.wait_idle(10)  # publishing is queued, never waited for
     assert seq == 1
     assert len(callbacks) == 1
     assert ExecutionEvent.objects.filter(execution=execution).count() == 1

@@ -16,12 +16,13 @@ from typing import Any
 
 from django.conf import settings
 
-from executions.steps.base import StepError
+from executions.steps.base import CURRENT_EXECUTION, StepError
 from executions.steps.functions import register
 from executions.steps.library.web import FETCH_PARAMETERS, HARD_MAX_BYTES, fetch
 
 DEFAULT_PDF_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PAGES = 500
+_FILE_ID = re.compile(r"^file_[a-z2-7]{16}$")
 _DATA_URL = re.compile(r"data:(?P<type>[\w.+/-]*)(?P<params>(?:;[\w.+-]+=[^;,]*)*);base64,", re.I)
 
 
@@ -43,6 +44,12 @@ def _local_file(source: str, max_bytes: int) -> bytes:
         raise StepError(
             "invalid_input", f"pdf_to_text: there is no uploaded file {source!r}."
         ) from None
+    stored = (Path(settings.MEDIA_ROOT) / "files").resolve()
+    if path.is_relative_to(stored):  # uploaded through the API: by id only (access rules)
+        raise StepError(
+            "invalid_input",
+            f"pdf_to_text: {source!r} is an uploaded file; name it by its id (file_…).",
+        )
     if not path.is_relative_to(root) or not path.is_file():
         raise StepError(
             "invalid_input",
@@ -52,6 +59,20 @@ def _local_file(source: str, max_bytes: int) -> bytes:
     if path.stat().st_size > max_bytes:
         raise StepError("invalid_input", f"pdf_to_text: the file is larger than {max_bytes} bytes.")
     return path.read_bytes()
+
+
+def _uploaded(file_id: str, max_bytes: int) -> bytes:
+    """An uploaded file (``file_…``) given to the execution this step belongs to."""
+    from executions.services.uploads import uploaded_file_bytes
+
+    try:
+        return uploaded_file_bytes(
+            public_id=file_id, execution_id=CURRENT_EXECUTION.get(), max_bytes=max_bytes
+        )
+    except LookupError as exc:
+        raise StepError("invalid_input", f"pdf_to_text: {exc}.") from None
+    except ValueError as exc:
+        raise StepError("invalid_input", f"pdf_to_text: {exc}.") from None
 
 
 def _data_url(source: str, max_bytes: int) -> bytes:
@@ -73,12 +94,22 @@ def _source_bytes(source: Any, max_bytes: int, timeout: float) -> bytes:
     if isinstance(source, (bytes, bytearray)):
         return bytes(source)
     if isinstance(source, dict):
-        source = source.get("url") or source.get("pdf_url") or source.get("path")
+        source = (
+            source.get("file")
+            or source.get("file_id")
+            or source.get("url")
+            or source.get("pdf_url")
+            or source.get("path")
+        )
     if not isinstance(source, str) or not source.strip():
         raise StepError(
-            "invalid_input", "pdf_to_text takes a URL, a data: URL or an uploaded file's path."
+            "invalid_input",
+            "pdf_to_text takes an uploaded file's id (file_…), a URL, a data: URL or a path "
+            "under the uploads directory.",
         )
     source = source.strip()
+    if _FILE_ID.match(source):
+        return _uploaded(source, max_bytes)
     lowered = source[:10].lower()
     if lowered.startswith(("http://", "https://")):
         return fetch(source, name="pdf_to_text", max_bytes=max_bytes, timeout=timeout).body
@@ -128,8 +159,9 @@ def extract_pdf_text(data: bytes, *, max_pages: int = DEFAULT_MAX_PAGES) -> list
     },
     input={
         "type": ["string", "object"],
-        "description": "An http(s) URL, a base64 data: URL, the path of an uploaded file "
-        "(under the uploads directory), or an object with url/pdf_url/path.",
+        "description": "An uploaded file's id (file_…, given to the execution as an input), "
+        "an http(s) URL, a base64 data: URL, a path under the uploads directory, or an "
+        "object with file/url/pdf_url/path.",
     },
     output={"description": "The text, pages separated by blank lines (a list with pages=true)."},
 )
@@ -142,10 +174,13 @@ def pdf_to_text(
     max_bytes: int | None = None,
     timeout: float | None = None,
 ) -> Any:
-    """The text of a PDF from a URL, a data: URL or an uploaded file.
+    """The text of a PDF from an uploaded file, a URL or a data: URL.
 
-    URLs are fetched through the outbound guard; local paths are read only from
-    the uploads directory (``PRSM_UPLOADS_DIR``, default ``MEDIA_ROOT/uploads``).
+    An uploaded file (``POST /api/v1/files``) is named by its id and read only by an
+    execution that was given it among its inputs. URLs are fetched through the
+    outbound guard; local paths are read only from the uploads directory
+    (``PRSM_UPLOADS_DIR``, default ``MEDIA_ROOT/uploads``), never from where the
+    API stores uploaded files.
     """
     limit = min(int(max_bytes or DEFAULT_PDF_MAX_BYTES), HARD_MAX_BYTES)
     data = _source_bytes(url or value, limit, float(timeout or 30.0))

@@ -278,6 +278,13 @@ def parse_arxiv_feed(data: bytes) -> list[dict[str, Any]]:
                 "default": "relevance",
             },
             "timeout": FETCH_PARAMETERS["timeout"],
+            "offline_fallback": {
+                "type": "boolean",
+                "default": False,
+                "description": "When arXiv cannot be reached (no network, DNS failure, "
+                "timeout, 5xx), search a small bundled sample of well-known papers instead; "
+                "those results say source: offline_sample.",
+            },
         },
         "additionalProperties": False,
     },
@@ -304,12 +311,17 @@ def academic_search(
     max_results: int = 10,
     sort_by: str = "relevance",
     timeout: float | None = None,
+    offline_fallback: bool = False,
 ) -> list[dict[str, Any]]:
     """Papers from arXiv matching a query: id, title, abstract, authors, published, url.
 
     The API address is ``settings.PRSM_ARXIV_URL`` (default the public arXiv API).
     Plain words are searched in all fields (``all:…``); a query using arXiv's field
     syntax (``ti:transformer AND cat:cs.CL``) is sent as it is.
+
+    With ``offline_fallback``, an unreachable arXiv (``temporary_failure`` or
+    ``timeout``) is answered from :mod:`.arxiv_sample` instead: the sample's papers
+    that share words with the query, best first, each with ``source: offline_sample``.
     """
     text = query if query is not None else value
     if isinstance(text, dict):
@@ -318,18 +330,37 @@ def academic_search(
         raise StepError("invalid_input", "academic_search needs a query.")
     text = _clean(text)
     search = text if re.search(r"\b(all|ti|au|abs|co|jr|cat|rn|id):", text) else f"all:{text}"
-    base = getattr(settings, "PRSM_ARXIV_URL", DEFAULT_ARXIV_URL)
-    fetched = fetch(
-        base,
-        name="academic_search",
-        max_bytes=DEFAULT_MAX_BYTES,
-        timeout=float(timeout or DEFAULT_TIMEOUT),
-        params={
-            "search_query": search,
-            "start": 0,
-            "max_results": int(max_results),
-            "sortBy": sort_by,
-            "sortOrder": "descending",
-        },
-    )
+    base = getattr(settings, "PRSM_ARXIV_URL", None) or DEFAULT_ARXIV_URL
+    try:
+        fetched = fetch(
+            base,
+            name="academic_search",
+            max_bytes=DEFAULT_MAX_BYTES,
+            timeout=float(timeout or DEFAULT_TIMEOUT),
+            params={
+                "search_query": search,
+                "start": 0,
+                "max_results": int(max_results),
+                "sortBy": sort_by,
+                "sortOrder": "descending",
+            },
+        )
+    except StepError as exc:
+        if offline_fallback and exc.error_type in ("temporary_failure", "timeout"):
+            return offline_search(text, int(max_results))
+        raise
     return parse_arxiv_feed(fetched.body)[: int(max_results)]
+
+
+def offline_search(query: str, max_results: int) -> list[dict[str, Any]]:
+    """Papers of the bundled sample sharing words with ``query``, best first."""
+    from executions.steps.library.arxiv_sample import SAMPLE
+    from executions.steps.library.text import relevance_scores
+
+    words = re.sub(r"\b(all|ti|au|abs|co|jr|cat|rn|id):|\b(AND|OR|ANDNOT)\b", " ", query)
+    texts = [f"{p['title']} {p['abstract']}" for p in SAMPLE]
+    scores = relevance_scores(words, texts, "coverage")
+    ranked = sorted(
+        (i for i, score in enumerate(scores) if score > 0), key=lambda i: (-scores[i], i)
+    )
+    return [{**SAMPLE[i], "source": "offline_sample"} for i in ranked[:max_results]]
