@@ -16,6 +16,11 @@ class ExecutionConfigSerializer(serializers.Serializer):
     resource_allocation = serializers.ChoiceField(
         choices=["auto", "balanced", "conservative", "performance"], default="auto"
     )
+    max_cost = serializers.FloatField(
+        min_value=0,
+        required=False,
+        help_text="Stop the run (failed, error type budget_exceeded) once its cost passes this.",
+    )
 
     def to_internal_value(self, data: Any) -> Any:
         _forbid_unknown(self, data)

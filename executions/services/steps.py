@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from executions import live
@@ -244,8 +245,27 @@ def step_run_complete(
             cost=float(usage.cost),
             duration_seconds=round(usage.wall_seconds, 3),
         )
-        engine.advance(tx, [run])
+        if not _stop_if_over_budget(tx, step=run.key):
+            engine.advance(tx, [run])
         tx.flush()
+    return True
+
+
+def _stop_if_over_budget(tx: Tx, *, step: str) -> bool:
+    """End the run when its cost has passed ``execution_config.max_cost``. Costs are
+    summed only for runs that set a cap; a step that ran is paid for either way."""
+    cap = tx.execution.config.get("max_cost")
+    if cap is None:
+        return False
+    spent = StepRun.objects.filter(execution=tx.execution).aggregate(total=Sum("cost"))["total"]
+    if spent is None or spent <= Decimal(str(cap)):
+        return False
+    engine.execution_fail(
+        tx,
+        error_type="budget_exceeded",
+        message=f"Stopped: the run has cost ${spent:.6f}, more than its max_cost of ${cap}.",
+        step=step,
+    )
     return True
 
 
@@ -368,11 +388,14 @@ def step_run_fail(
             tx.dispatch(run)
         elif decision.action == "skip":
             engine._set(tx, run, StepStatus.SKIPPED, "step.skipped", **common)
-            engine.advance(tx, [run])
+            if not _stop_if_over_budget(tx, step=run.key):
+                engine.advance(tx, [run])
         else:
             engine._set(tx, run, StepStatus.FAILED, "step.failed", **common)
             tx.events[-1].payload["reason"] = decision.reason
             engine.execution_fail(tx, error_type=error_type, message=message, step=run.key)
+        if decision.action in ("retry", "fallback"):  # a failed attempt is paid for too
+            _stop_if_over_budget(tx, step=run.key)
         tx.flush()
     return True
 
