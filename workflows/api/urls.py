@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from workflows.api import catalog_views, views
+from workflows.api import catalog_views, teams_views, views
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -16,6 +16,7 @@ router = OptionalSlashRouter()
 router.register("workflows", views.WorkflowViewSet, basename="workflow")
 router.register("templates", views.TemplateViewSet, basename="template")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
+router.register("teams", teams_views.TeamViewSet, basename="team")
 
 urlpatterns = [
     path("catalog", catalog_views.CatalogView.as_view(), name="catalog"),
@@ -28,5 +29,6 @@ urlpatterns = [
         views.DefinitionSchemaView.as_view(),
         name="definition-schema",
     ),
+    path("users", teams_views.UserSearchView.as_view(), name="user-search"),
     *router.urls,
 ]

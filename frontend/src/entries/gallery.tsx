@@ -1,8 +1,5 @@
-// Placeholder island: replaced by its real implementation.
+// /templates/: the template gallery.
 import { mountIsland } from "../lib/mount";
+import { GalleryPage } from "../pages/gallery/GalleryPage";
 
-function Placeholder() {
-  return <p className="text-sm text-slate-500">Loading…</p>;
-}
-
-mountIsland("gallery-root", Placeholder);
+mountIsland("gallery-root", GalleryPage);

@@ -1,8 +1,5 @@
-// Placeholder island: replaced by its real implementation.
+// The workflow page's Sharing tab.
 import { mountIsland } from "../lib/mount";
+import { SharingPage } from "../pages/sharing/SharingPage";
 
-function Placeholder() {
-  return <p className="text-sm text-slate-500">Loading…</p>;
-}
-
-mountIsland("sharing-root", Placeholder);
+mountIsland("sharing-root", SharingPage);

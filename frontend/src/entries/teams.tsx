@@ -1,8 +1,5 @@
-// Placeholder island: replaced by its real implementation.
+// /teams/: the caller's teams and their members.
 import { mountIsland } from "../lib/mount";
+import { TeamsPage } from "../pages/teams/TeamsPage";
 
-function Placeholder() {
-  return <p className="text-sm text-slate-500">Loading…</p>;
-}
-
-mountIsland("teams-root", Placeholder);
+mountIsland("teams-root", TeamsPage);

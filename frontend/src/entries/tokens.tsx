@@ -1,8 +1,5 @@
-// Placeholder island: replaced by its real implementation.
+// /settings/tokens/: the caller's API keys.
 import { mountIsland } from "../lib/mount";
+import { TokensPage } from "../pages/tokens/TokensPage";
 
-function Placeholder() {
-  return <p className="text-sm text-slate-500">Loading…</p>;
-}
-
-mountIsland("tokens-root", Placeholder);
+mountIsland("tokens-root", TokensPage);
