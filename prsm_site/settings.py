@@ -175,6 +175,10 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Request limits: a definition is at most 1 MB (documented in the README).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PRSM_MAX_REQUEST_BYTES", 2 * 1024 * 1024, minimum=1024)
 PRSM_MAX_DEFINITION_BYTES = 1024 * 1024
+# Uploaded input files (POST /api/v1/files), stored under MEDIA_ROOT/files.
+PRSM_UPLOAD_MAX_BYTES = env_int("PRSM_UPLOAD_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
+# academic_search: the arXiv API address (a mirror, or a local fake in tests).
+PRSM_ARXIV_URL = env_str("PRSM_ARXIV_URL", "") or "http://export.arxiv.org/api/query"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

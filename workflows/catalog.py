@@ -35,6 +35,13 @@ def registered_functions() -> list[str]:
     return sorted(FUNCTIONS)
 
 
+def registered_generators() -> list[str]:
+    """Names of the generator functions dynamic workflows may name."""
+    from executions.steps.generators import GENERATORS
+
+    return sorted(GENERATORS)
+
+
 @dataclass(frozen=True)
 class WorkerQueue:
     """A Celery queue and the most a step routed to it may ask for."""
@@ -74,6 +81,7 @@ def catalog_for_user(user: Any) -> Catalog:
         functions=frozenset(registered_functions()),
         queues=tuple(worker_queues()),
         strict=False,
+        generators=frozenset(registered_generators()),
     )
 
 
@@ -140,6 +148,7 @@ def models_for_user(user: Any) -> list[dict[str, Any]]:
             "name": name,
             "provider": "mock" if name.startswith("mock/") else "builtin",
             "available": True,
+            "unavailable_reason": None,
             "input_price_per_1k": 0.0,
             "output_price_per_1k": 0.0,
             "team": None,
@@ -147,11 +156,13 @@ def models_for_user(user: Any) -> list[dict[str, Any]]:
         for name in BUILTIN_MODELS
     ]
     for endpoint in _endpoints_for(user).select_related("team"):
+        available, reason = endpoint_availability(endpoint)
         models.append(
             {
                 "name": endpoint.name,
                 "provider": endpoint.provider,
-                "available": endpoint.provider != ModelEndpoint.Provider.HUGGINGFACE,
+                "available": available,
+                "unavailable_reason": reason or None,
                 "input_price_per_1k": float(endpoint.input_price_per_1k),
                 "output_price_per_1k": float(endpoint.output_price_per_1k),
                 "team": endpoint.team.name if endpoint.team else None,
@@ -160,10 +171,37 @@ def models_for_user(user: Any) -> list[dict[str, Any]]:
     return models
 
 
+def endpoint_availability(endpoint: ModelEndpoint) -> tuple[bool, str]:
+    """Whether a step could use the endpoint now, and if not, what to configure.
+
+    Checked on this (web) machine: Hugging Face models need ``transformers`` and the
+    weights here as on the workers; a remote server's health is not probed.
+    """
+    provider = endpoint.provider
+    if provider == ModelEndpoint.Provider.HUGGINGFACE:
+        from executions.steps.huggingface import availability
+
+        return availability(endpoint.remote_model or endpoint.name)
+    if provider == ModelEndpoint.Provider.OPENAI and not endpoint.base_url:
+        return False, "The endpoint has no base URL (admin → Model endpoints)."
+    if provider == ModelEndpoint.Provider.BUILTIN:
+        target = endpoint.remote_model or endpoint.name
+        if target not in BUILTIN_MODELS:
+            return False, f"There is no built-in model '{target}'."
+    return True, ""
+
+
 def functions() -> list[dict[str, Any]]:
     from executions.steps.functions import function_catalog
 
     return function_catalog()
+
+
+def generators() -> list[dict[str, Any]]:
+    """Generator functions of dynamic workflows (``kind: "generator"``)."""
+    from executions.steps.generators import generator_catalog
+
+    return generator_catalog()
 
 
 def error_types() -> list[dict[str, str]]:

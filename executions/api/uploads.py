@@ -69,7 +69,7 @@ class FileListView(APIView):
 
     @extend_schema(responses=UploadedFileSerializer(many=True), description="Your uploads.")
     def get(self, request: Request) -> Response:
-        qs = UploadedFile.objects.filter(owner=request.user)[:500]
+        qs = UploadedFile.objects.filter(owner_id=request.user.pk)[:500]
         return Response(UploadedFileSerializer(qs, many=True).data)
 
 

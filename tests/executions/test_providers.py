@@ -375,3 +375,142 @@ def test_inference_handler_runs_through_the_endpoint(db: Any, server: FakeServer
         3,
     )
     assert server.requests[0]["body"]["temperature"] == 0
+
+
+# --- the seed's Resilient Workflow on the real engine, against the loopback server -----
+
+RESILIENT_QUEUES = [
+    {"name": "default", "cpu_cores": 16, "ram_gb": 64},
+    {"name": "loopback", "cpu_cores": 99, "ram_gb": 64},
+]
+
+
+@pytest.fixture
+def loopback_worker(worker: Any, settings: Any) -> Iterator[Any]:
+    """A worker of its own that may reach 127.0.0.1 (the shared one may not), on a
+    queue only steps asking for 99 CPU cores go to."""
+    from tests.engine import Worker
+
+    settings.PRSM_WORKER_QUEUES = RESILIENT_QUEUES
+    own = Worker(
+        concurrency=1,
+        queues="loopback",
+        extra_env={
+            "PRSM_OUTBOUND_ALLOWLIST": "127.0.0.1",
+            "PRSM_WORKER_QUEUES": json.dumps(RESILIENT_QUEUES),
+        },
+    )
+    try:
+        yield own
+    finally:
+        own.stop()
+
+
+@pytest.fixture
+def chat_server() -> Iterator[FakeServer]:
+    """Chat completions per model: gpt-4 is always rate limited, other models answer
+    with their own name."""
+    state = FakeServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            state.requests.append({"path": self.path, "body": body})
+            if body["model"] == "gpt-4":
+                return _reply(
+                    self,
+                    429,
+                    {"error": {"message": "Rate limit reached for gpt-4"}},
+                    Retry_After="1",
+                )
+            answer = {
+                "choices": [{"message": {"role": "assistant", "content": f"from {body['model']}"}}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 2},
+            }
+            return _reply(self, 200, answer)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_seed_resilient_workflow_retries_429_with_backoff_then_falls_back(
+    loopback_worker: Any, chat_server: FakeServer, alice: Any
+) -> None:
+    from tests.executions.helpers import (
+        create_workflow,
+        detail,
+        events,
+        execute,
+        runs,
+        steps_by_id,
+        wait_terminal,
+    )
+
+    for name in ("gpt-4", "gpt-3.5-turbo"):
+        ModelEndpoint.objects.create(name=name, provider="openai", base_url=chat_server.base_url)
+    wf = create_workflow(
+        alice,
+        {
+            "name": "Resilient Workflow",
+            "steps": [
+                {
+                    "id": "summarize",
+                    "type": "inference",
+                    "model": "gpt-4",
+                    "input": "Summarize: ${workflow.input.text}",
+                },
+                {
+                    "id": "classify",
+                    "type": "inference",
+                    "model": "gpt-3.5-turbo",
+                    "input": "Classify: ${summarize.result}",
+                },
+            ],
+            # the seed's error_handling, with a 1 s first delay instead of 30 s
+            "error_handling": {
+                "retry_policy": {
+                    "max_retries": 3,
+                    "retry_delay_seconds": 1,
+                    "backoff_multiplier": 2.0,
+                    "retry_on_errors": ["timeout", "rate_limit", "temporary_failure"],
+                },
+                "fallback_strategy": {
+                    "enabled": True,
+                    "fallback_models": {
+                        "gpt-4": "gpt-3.5-turbo",
+                        "claude-3-opus": "claude-3-sonnet",
+                    },
+                },
+            },
+            "resource_requirements": {"cpu_cores": 99},
+            "input_schema": {"text": {"type": "string"}},
+        },
+    )
+    ex = execute(alice, wf, inputs={"text": "PRSM runs workflows."})
+    assert wait_terminal(ex, timeout=90).status == "completed", detail(alice, wf, ex)
+
+    steps = steps_by_id(detail(alice, wf, ex))
+    assert steps["summarize"]["model_used"] == "gpt-3.5-turbo"
+    assert steps["summarize"]["result"] == "from gpt-3.5-turbo"
+    assert steps["classify"]["model_used"] == "gpt-3.5-turbo"
+    asked = [r["body"]["model"] for r in chat_server.requests]
+    assert asked == ["gpt-4"] * 4 + ["gpt-3.5-turbo"] * 2  # 1 try + 3 retries, then fallback
+    log = runs(ex)["summarize"].attempts_log
+    assert [(e["model"], e["error_type"]) for e in log] == [("gpt-4", "rate_limit")] * 4
+    assert "Rate limit reached for gpt-4" in log[0]["message"]
+    happened = [e for e in events(ex) if e.step_key == "summarize"]
+    delays = [e.payload["retry_in_seconds"] for e in happened if e.type == "step.retrying"]
+    assert delays == [1, 2, 4]  # retry_delay_seconds × backoff_multiplier^(n-1)
+    fallback = [e.payload for e in happened if e.type == "step.fallback"]
+    assert [p.get("model_used") for p in fallback] == ["gpt-3.5-turbo"]

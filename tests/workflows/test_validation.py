@@ -460,8 +460,8 @@ def test_unknown_field_names_the_step_and_the_field():
 
 
 def test_unknown_top_level_field():
-    issue = only(validate_definition(wf(infer("a"), generator_function="g")), "extra_forbidden")
-    assert issue.message == "The workflow has an unknown field 'generator_function'."
+    issue = only(validate_definition(wf(infer("a"), colour="blue")), "extra_forbidden")
+    assert issue.message == "The workflow has an unknown field 'colour'."
     assert issue.step is None
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +28,9 @@ class ModelSerializer(serializers.Serializer):
     name = serializers.CharField()
     provider = serializers.CharField()
     available = serializers.BooleanField()
+    unavailable_reason = serializers.CharField(
+        allow_null=True, help_text="What to install or configure, when not available."
+    )
     input_price_per_1k = serializers.FloatField()
     output_price_per_1k = serializers.FloatField()
     team = serializers.CharField(allow_null=True)
@@ -40,6 +44,10 @@ class FunctionSerializer(serializers.Serializer):
     output = serializers.JSONField()
 
 
+class GeneratorSerializer(FunctionSerializer):
+    kind = serializers.ChoiceField(choices=["generator"])
+
+
 class ErrorTypeSerializer(serializers.Serializer):
     type = serializers.CharField()
     description = serializers.CharField()
@@ -49,6 +57,7 @@ class CatalogSerializer(serializers.Serializer):
     step_types = StepTypeSerializer(many=True)
     models = ModelSerializer(many=True)
     functions = FunctionSerializer(many=True)
+    generators = GeneratorSerializer(many=True)
     error_types = ErrorTypeSerializer(many=True)
 
 
@@ -66,6 +75,7 @@ class CatalogView(APIView):
                 "step_types": catalog.step_types(),
                 "models": catalog.models_for_user(request.user),
                 "functions": catalog.functions(),
+                "generators": catalog.generators(),
                 "error_types": catalog.error_types(),
             }
         )
@@ -87,8 +97,24 @@ class ModelsView(APIView):
 
 
 class FunctionsView(APIView):
-    @extend_schema(responses=FunctionSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=["function", "generator"],
+                description="'generator': the generator functions of dynamic workflows "
+                "instead of step functions.",
+            )
+        ],
+        responses=FunctionSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
+        kind = request.query_params.get("kind") or "function"
+        if kind == "generator":
+            return _cached(catalog.generators())
+        if kind != "function":
+            raise ValidationError({"kind": ["One of: function, generator."]})
         return _cached(catalog.functions())
 
 

@@ -25,15 +25,19 @@ from pydantic import (
     Field,
     PlainValidator,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from workflows.definition.references import RESERVED_NAMES
 
 __all__ = [
     "DEFAULT_AGGREGATION_FUNCTION",
     "ERROR_TYPES",
+    "GENERATOR_NAME_PATTERN",
     "INPUT_TYPES",
     "MAX_STEPS",
     "RESERVED_STEP_IDS",
@@ -81,6 +85,8 @@ MAX_STEPS = 500
 #: The function an aggregation step runs when it names none.
 DEFAULT_AGGREGATION_FUNCTION = "combine_results"
 STEP_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+#: A generator function's registered name (dynamic workflows).
+GENERATOR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 RESERVED_STEP_IDS = RESERVED_NAMES
 
 ErrorAction = Literal["use_fallback", "wait_and_retry", "skip_step", "fail_workflow"]
@@ -311,18 +317,47 @@ class UiLayout(_Model):
 
 
 class WorkflowDefinition(_Model):
-    """A workflow definition document (the seed's create-workflow body)."""
+    """A workflow definition document (the seed's create-workflow body).
+
+    A *dynamic* workflow names a registered ``generator_function`` and has no
+    steps of its own (``steps: []``): the generator builds them from the inputs
+    when the workflow is executed. Every other workflow needs at least one step.
+    """
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     description: str = ""
     version: str = "1.0"
-    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
+    # Declared before ``steps``: the steps' check reads it.
+    generator_function: (
+        Annotated[str, StringConstraints(max_length=100, pattern=GENERATOR_NAME_PATTERN)] | None
+    ) = Field(
+        default=None,
+        description="A registered generator that builds the steps from the inputs at run "
+        "time (dynamic workflows); steps must then be empty.",
+    )
+    steps: list[Step] = Field(max_length=MAX_STEPS)
     error_handling: ErrorHandling | None = None
     resource_requirements: ResourceRequirements | None = None
     input_schema: dict[str, InputSpec] = Field(default_factory=dict)
     final_result: FinalResult = None
     tags: list[str] = Field(default_factory=list)
     ui: UiLayout | None = None
+
+    @field_validator("steps")
+    @classmethod
+    def _steps_unless_generated(cls, steps: list[Step], info: ValidationInfo) -> list[Step]:
+        if not steps and not info.data.get("generator_function"):
+            raise PydanticCustomError(
+                "too_short",
+                "List should have at least 1 item after validation, not 0",
+                {"field_type": "List", "min_length": 1, "actual_length": 0},
+            )
+        return steps
+
+    @property
+    def is_dynamic(self) -> bool:
+        """Whether a generator builds the steps at run time."""
+        return bool(self.generator_function)
 
     def step_by_id(self, step_id: str) -> Step | None:
         """The first step with this id, or None."""

@@ -14,7 +14,8 @@ The work is done in two passes:
    is checked even when another step is broken), grouped as the seed's checks:
 
    ``syntax_validation``
-       unknown step type, missing type-specific fields, ``input`` together with
+       an unknown ``generator_function`` or one with steps of its own (dynamic
+       workflows), unknown step type, missing type-specific fields, ``input`` together with
        ``inputs``, malformed references, ``${template.*}`` left over, conditions
        that do not compile, fields that the step type ignores (warning),
        duplicate step ids, cyclic fallback models, input defaults of the wrong
@@ -156,12 +157,18 @@ class WorkerQueueSpec:
 
 @dataclass(frozen=True)
 class Catalog:
-    """A :class:`CatalogView`. The default knows nothing, so it checks nothing."""
+    """A :class:`CatalogView`. The default knows nothing, so it checks nothing.
+
+    ``generators`` (optional on other catalog views) are the generator functions a
+    dynamic workflow may name; an unknown one is always an error, since nothing
+    could run.
+    """
 
     models: frozenset[str] = frozenset()
     functions: frozenset[str] = frozenset()
     queues: Sequence[QueueCapacity] = ()
     strict: bool = False
+    generators: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -478,11 +485,44 @@ class _Validator:
             self.check_step(index, step)
         self.check_cycles(parts.steps)
         self.check_inputs(parts.input_schema)
+        self.check_generator()
         self.check_error_handling(parts.error_handling)
-        self.check_final_result(parts.final_result)
+        if not self.dynamic:  # the steps it names exist only once the generator ran
+            self.check_final_result(parts.final_result)
         self.check_ui(parts.ui)
         if parts.resource_requirements is not None:
             self.check_resources(parts.resource_requirements, None, "resource_requirements")
+
+    @property
+    def dynamic(self) -> bool:
+        name = self.data.get("generator_function")
+        return isinstance(name, str) and bool(name)
+
+    def check_generator(self) -> None:
+        """A dynamic workflow: a known generator, and no steps of its own."""
+        name = self.data.get("generator_function")
+        if not isinstance(name, str) or not name:
+            return
+        steps = self.data.get("steps")
+        if isinstance(steps, list) and steps:
+            self.error(
+                _SYNTAX,
+                "steps_with_generator",
+                f"The workflow's steps are built by the generator '{name}' when it runs, "
+                "so 'steps' must be empty (steps: []).",
+                field="steps",
+            )
+        known: frozenset[str] = (
+            getattr(self.catalog, "generators", frozenset()) if self.catalog else frozenset()
+        )
+        if known and name not in known:
+            self.error(
+                _SYNTAX,
+                "unknown_generator",
+                f"There is no generator function '{name}'{_suggest(name, known)}; "
+                f"registered generators: {', '.join(sorted(known))}.",
+                field="generator_function",
+            )
 
     # -- steps
 
@@ -825,7 +865,7 @@ class _Validator:
         for position, rule in enumerate(handling.error_handlers):
             base = f"error_handling.error_handlers[{position}]"
             for j, target in enumerate(rule.steps or []):
-                if target not in self.ids:
+                if target not in self.ids and not self.dynamic:
                     self.error(
                         _DEPENDENCY,
                         "unknown_step",
