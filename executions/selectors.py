@@ -131,6 +131,8 @@ def execution_detail(execution: Execution) -> dict[str, Any]:
         **execution_summary(execution),
         "inputs": execution.inputs,
         "config": execution.config,
+        # what ran: the version's document, or the steps a generator produced
+        "definition": execution.definition,
         "steps": [_step(r, children.get(r.pk, [])) for r in runs if r.parent_id is None],
         "final_result": execution.final_result,
         "resource_usage": {

@@ -131,6 +131,9 @@ class ExecutionDetailSerializer(ExecutionSummarySerializer):
 
     inputs = serializers.JSONField()
     config = serializers.JSONField()
+    definition = serializers.JSONField(
+        help_text="The document that ran: the version's, or the steps a generator produced."
+    )
     steps = ExecutionStepSerializer(many=True)
     final_result = serializers.JSONField(allow_null=True)
     resource_usage = ResourceUsageSerializer()
