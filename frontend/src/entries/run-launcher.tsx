@@ -1,8 +1,5 @@
-// Placeholder island: replaced by its real implementation.
+// The Run button on every workflow page (#run-launcher-root {workflowId, canExecute}).
 import { mountIsland } from "../lib/mount";
+import { RunLauncher } from "../run/RunLauncher";
 
-function Placeholder() {
-  return <p className="text-sm text-slate-500">Loading…</p>;
-}
-
-mountIsland("run-launcher-root", Placeholder);
+mountIsland("run-launcher-root", RunLauncher);

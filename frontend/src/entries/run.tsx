@@ -1,8 +1,5 @@
-// Placeholder island: replaced by its real implementation.
+// The live run view (#run-root {workflowId, executionId, canExecute}).
 import { mountIsland } from "../lib/mount";
+import { RunPage } from "../run/RunPage";
 
-function Placeholder() {
-  return <p className="text-sm text-slate-500">Loading…</p>;
-}
-
-mountIsland("run-root", Placeholder);
+mountIsland("run-root", RunPage);

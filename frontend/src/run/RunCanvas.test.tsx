@@ -1,0 +1,93 @@
+// A burst of status events re-renders only the nodes whose step changed.
+
+import { act, render, waitFor } from "@testing-library/react";
+import { beforeAll, describe, expect, it } from "vitest";
+import { definitionGraph } from "./graph";
+import { RunCanvas } from "./RunCanvas";
+import { createRunStore, RunStoreContext } from "./store";
+import type { Definition, EventMessage, ServerMessage } from "./types";
+
+beforeAll(() => {
+  // jsdom lacks the layout APIs React Flow measures with.
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
+  (globalThis as { DOMMatrixReadOnly?: unknown }).DOMMatrixReadOnly ??= class {
+    m22 = 1;
+    constructor() {}
+  };
+});
+
+const N = 30;
+const definition: Definition = {
+  name: "wide",
+  steps: Array.from({ length: N }, (_, i) => ({ id: `s${i}`, type: "data_processing", function: "noop" })),
+  ui: { nodes: Object.fromEntries(Array.from({ length: N }, (_, i) => [`s${i}`, { x: i * 240, y: 0 }])) },
+};
+
+function ev(seq: number, step: string, status: string): EventMessage {
+  return { kind: "event", seq, type: `step.${status}`, execution_id: "e", workflow_id: "w", step, payload: { status }, at: null };
+}
+
+describe("RunCanvas", () => {
+  it("re-renders only the nodes an event burst touched", async () => {
+    const store = createRunStore();
+    const graph = definitionGraph(definition);
+    const snapshot: ServerMessage = {
+      kind: "snapshot",
+      execution_id: "e",
+      workflow_id: "w",
+      status: "running",
+      last_seq: 0,
+      created_at: null,
+      started_at: null,
+      completed_at: null,
+      total_cost: 0,
+      steps: graph.nodes.map((n) => ({
+        key: n.id,
+        step_id: n.id,
+        status: "pending",
+        attempt: 0,
+        model_used: "",
+        error_type: "",
+        cost: 0,
+        started_at: null,
+        completed_at: null,
+      })),
+    };
+    act(() => store.getState().receive([snapshot]));
+    window.__prsmNodeRenders = {};
+    render(
+      <RunStoreContext.Provider value={store}>
+        <div style={{ width: 1000, height: 600 }}>
+          <RunCanvas definition={definition} nodes={graph.nodes} edges={graph.edges} />
+        </div>
+      </RunStoreContext.Provider>,
+    );
+    // (Unmeasured in jsdom, React Flow keeps nodes hidden: query the DOM, not roles.)
+    await waitFor(() => expect(document.querySelectorAll("[data-step-id]")).toHaveLength(N));
+    const before = { ...window.__prsmNodeRenders };
+    expect(Object.keys(before)).toHaveLength(N);
+
+    // 100 events: s0..s4 go queued → running → completed, plus noise on s5 (20 retries).
+    const burst: ServerMessage[] = [];
+    let seq = 1;
+    for (let i = 0; i < 5; i++) {
+      for (const status of ["queued", "running"]) burst.push(ev(seq++, `s${i}`, status));
+    }
+    while (seq <= 95) burst.push(ev(seq++, "s5", seq % 2 ? "running" : "retrying"));
+    for (let i = 0; i < 5; i++) burst.push(ev(seq++, `s${i}`, "completed"));
+    expect(burst).toHaveLength(100);
+    act(() => store.getState().receive(burst));
+    await waitFor(() => expect(document.querySelector('[data-step-id="s0"]')?.getAttribute("data-status")).toBe("completed"));
+
+    const after = window.__prsmNodeRenders;
+    const rerendered = Object.keys(after).filter((id) => after[id] !== before[id]).sort();
+    expect(rerendered).toEqual(["s0", "s1", "s2", "s3", "s4", "s5"]);
+    // One store update for the batch: each changed node renders once more.
+    for (const id of rerendered) expect(after[id] - before[id]).toBe(1);
+    expect(document.querySelector('[data-step-id="s6"]')?.getAttribute("data-status")).toBe("pending");
+  });
+});
