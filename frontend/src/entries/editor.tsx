@@ -1,8 +1,5 @@
-// Placeholder island: replaced by its real implementation.
+// The DAG editor island (#editor-root): {workflowId, canModify, canExecute, canDelete}.
+import { EditorApp } from "../editor/EditorApp";
 import { mountIsland } from "../lib/mount";
 
-function Placeholder() {
-  return <p className="text-sm text-slate-500">Loading…</p>;
-}
-
-mountIsland("editor-root", Placeholder);
+mountIsland("editor-root", EditorApp);

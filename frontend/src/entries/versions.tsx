@@ -1,8 +1,5 @@
-// Placeholder island: replaced by its real implementation.
+// The versions island (#versions-root): {workflowId, canModify}.
+import { VersionsApp } from "../editor/versions/VersionsApp";
 import { mountIsland } from "../lib/mount";
 
-function Placeholder() {
-  return <p className="text-sm text-slate-500">Loading…</p>;
-}
-
-mountIsland("versions-root", Placeholder);
+mountIsland("versions-root", VersionsApp);
