@@ -361,6 +361,7 @@ _STEP_FIELDS = (
     "attempt",
     "model_used",
     "error_type",
+    "error_message",
     "cost",
     "started_at",
     "completed_at",

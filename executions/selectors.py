@@ -96,6 +96,7 @@ def _step(run: StepRun, children: list[StepRun]) -> dict[str, Any]:
         "status": run.status,
         "started_at": run.started_at,
         "completed_at": run.completed_at,
+        "input": run.input,  # as resolved for the step, secrets redacted
         "result": open_result(run.result),
         "cost": float(run.cost + sum((c.cost for c in children), 0)),
         "attempts": run.attempt,

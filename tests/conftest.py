@@ -32,6 +32,13 @@ SIMPLE_DEFINITION: dict[str, Any] = {
 }
 
 
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the
+    main thread from its first use to the end of the session, and the websocket
+    tests that follow would find ``asyncio.run`` refused."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+
+
 @pytest.fixture
 def team(db: Any) -> Group:
     return Group.objects.create(name="researchers")

@@ -96,6 +96,9 @@ class ExecutionStepSerializer(serializers.Serializer):
     status = serializers.CharField()
     started_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
+    input = serializers.JSONField(
+        allow_null=True, help_text="The step's input as resolved when it ran, secrets redacted."
+    )
     result = serializers.JSONField(allow_null=True)
     cost = serializers.FloatField()
     attempts = serializers.IntegerField()

@@ -60,6 +60,7 @@ STEP_KEYS = {
     "attempt",
     "model_used",
     "error_type",
+    "error_message",
     "cost",
     "started_at",
     "completed_at",

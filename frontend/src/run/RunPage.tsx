@@ -15,7 +15,7 @@ import { RunCanvas } from "./RunCanvas";
 import { RunHeader } from "./RunHeader";
 import { StepPanel } from "./StepPanel";
 import { createRunStore, RunStoreContext, useRun } from "./store";
-import { EXECUTION_TERMINAL } from "./types";
+import { EXECUTION_TERMINAL, type Definition } from "./types";
 import { useLiveExecution } from "./useLiveExecution";
 
 // ECharts is the biggest dependency: the timeline loads after the canvas.
@@ -51,8 +51,17 @@ function EmptyState({ title, children }: { title: string; children?: ReactNode }
 function RunView({ workflowId, executionId, canExecute }: RunPageProps) {
   const queryClient = useQueryClient();
   const detail = useExecution(workflowId, executionId);
-  const version = useWorkflowVersion(workflowId, detail.data?.version);
-  const definition = version.data?.definition;
+  // The document that ran comes with the execution (a dynamic workflow's generated
+  // steps); kept from the first answer, since refetches must not rebuild the graph.
+  const [ran, setRan] = useState<Definition | undefined>(undefined);
+  useEffect(() => {
+    if (!ran && detail.data?.definition) setRan(detail.data.definition);
+  }, [ran, detail.data?.definition]);
+  const version = useWorkflowVersion(
+    workflowId,
+    detail.data && !detail.data.definition ? detail.data.version : undefined,
+  );
+  const definition = ran ?? version.data?.definition;
   const graph = useMemo(() => (definition ? definitionGraph(definition) : null), [definition]);
   const refusal = useRun((s) => s.refusal);
   const ready = useRun((s) => s.ready);

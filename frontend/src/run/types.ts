@@ -111,6 +111,8 @@ export interface ExecutionDetail {
   version: number;
   inputs: Record<string, unknown>;
   config: Record<string, unknown>;
+  /** The document that ran (the version's, or a generator's steps). */
+  definition?: Definition;
   steps: ExecutionStepDetail[];
   final_result: unknown;
   resource_usage: { cpu_hours: number; ram_gb_hours: number; gpu_hours: number };
