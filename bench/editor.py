@@ -100,8 +100,16 @@ def _free_port() -> int:
 
 def _serve(port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        + ["prsm_site.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "prsm_site.asgi:application",
+        ],
         cwd=ROOT,
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
@@ -121,9 +129,7 @@ def _serve(port: int) -> subprocess.Popen[bytes]:
 def _open_editor(page, url: str) -> float:
     page.goto(url)
     page.wait_for_function("document.body.dataset.editorReady === 'true'", timeout=30_000)
-    return page.evaluate(
-        "performance.getEntriesByName('prsm:editor-interactive')[0].startTime"
-    )
+    return page.evaluate("performance.getEntriesByName('prsm:editor-interactive')[0].startTime")
 
 
 def _burst(page, execution, runs: list[StepRun], status: str) -> tuple[float, int, int]:
