@@ -7,6 +7,7 @@ the result) passes through the redactor first.
 
 from __future__ import annotations
 
+import os
 import resource
 import socket
 import threading
@@ -67,20 +68,46 @@ def step_cost(model: str, usage: Usage) -> Decimal:
     return cost.quantize(Decimal("0.000001"))
 
 
-class _Heartbeat(threading.Thread):
-    def __init__(self, run: StepRun):
-        super().__init__(daemon=True, name=f"heartbeat-{run.pk}")
-        self.run_id, self.attempt = run.pk, run.attempt
-        self.stopped = threading.Event()
+class _Heartbeats:
+    """One thread per worker process beats for the runs this process is running.
 
-    def run(self) -> None:
-        from django.db import connection
+    Started on first use and again after a fork; a step only registers and
+    unregisters its run (starting a thread per step would cost a thread switch on
+    every step's path).
+    """
 
-        try:
-            while not self.stopped.wait(settings.PRSM_HEARTBEAT_SECONDS):
-                steps.step_run_heartbeat(step_run_id=self.run_id, attempt=self.attempt)
-        finally:
-            connection.close()
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[int, int] = {}  # step run id → attempt
+        self._pid: int | None = None
+
+    def add(self, run: StepRun) -> None:
+        with self._lock:
+            self._runs[run.pk] = run.attempt
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._loop, name="prsm-heartbeat", daemon=True).start()
+
+    def remove(self, run: StepRun) -> None:
+        with self._lock:
+            self._runs.pop(run.pk, None)
+
+    def _loop(self) -> None:
+        from django.db import close_old_connections
+
+        pid = os.getpid()
+        while self._pid == pid:
+            time.sleep(settings.PRSM_HEARTBEAT_SECONDS)
+            with self._lock:
+                running = list(self._runs.items())
+            for run_id, attempt in running:
+                try:
+                    steps.step_run_heartbeat(step_run_id=run_id, attempt=attempt)
+                except Exception:  # a lost connection: the next beat tries again
+                    close_old_connections()
+
+
+_heartbeats = _Heartbeats()
 
 
 def step_run_execute(run: StepRun) -> None:
@@ -95,8 +122,7 @@ def step_run_execute(run: StepRun) -> None:
     usage = Usage()
     resolved: Any = None
     started_wall, started_cpu = time.monotonic(), time.thread_time()
-    beat = _Heartbeat(run)
-    beat.start()
+    _heartbeats.add(run)
     try:
         with redaction_scope(secrets.values()):
             step = plan.step(run.step_id)
@@ -169,7 +195,7 @@ def step_run_execute(run: StepRun) -> None:
         )
         return
     finally:
-        beat.stopped.set()
+        _heartbeats.remove(run)
     usage.input_tokens, usage.output_tokens = output.input_tokens, output.output_tokens
     usage.gpu_seconds = output.gpu_seconds
     _measure(usage, started_wall, started_cpu, output.model_used or run.model_used)
