@@ -57,7 +57,7 @@ def _execution_pk(step_run_id: int) -> int | None:
 _CLAIM_EXECUTION = (
     f"UPDATE {Execution._meta.db_table} SET event_seq = event_seq + 1 "  # noqa: S608 - constants
     f"WHERE id = %s AND status IN ('{ExecutionStatus.QUEUED}', '{ExecutionStatus.RUNNING}') "
-    "RETURNING event_seq"
+    "RETURNING event_seq, public_id"
 )
 _CLAIM_RUN = (
     f"UPDATE {StepRun._meta.db_table} SET status = '{StepStatus.RUNNING}', "  # noqa: S608
@@ -69,12 +69,14 @@ _CLAIM_RUN = (
 _EXECUTIONS: dict[int, Execution] = {}
 
 
-def _execution_cached(execution_pk: int) -> Execution:
+def _execution_cached(execution_pk: int, public_id: str) -> Execution:
     """The execution as a worker needs it. What a step reads of it (definition, inputs,
     secrets, configs, ids) never changes after the start, so each worker process
-    keeps it; status and counters are always read under the lock instead."""
+    keeps it; status and counters are always read under the lock instead. Checked
+    against the public id: a database may hand out a row id again (SQLite reuses
+    the ids of rolled-back rows)."""
     execution = _EXECUTIONS.get(execution_pk)
-    if execution is None:
+    if execution is None or execution.public_id != public_id:
         if len(_EXECUTIONS) > 256:
             _EXECUTIONS.clear()
         execution = Execution.objects.select_related("workflow").get(pk=execution_pk)
@@ -114,7 +116,9 @@ WITH ex AS (
     FROM run, seq
     RETURNING id
 )
-SELECT run.*, seq.event_seq AS claimed_seq, (SELECT id FROM event) AS claimed_event_id
+SELECT run.*, seq.event_seq AS claimed_seq, (SELECT id FROM event) AS claimed_event_id,
+    (SELECT public_id FROM {Execution._meta.db_table} WHERE id = %(execution)s)
+        AS claimed_execution_public_id
 FROM run, seq
 """  # noqa: S608 - table names and statuses are constants
 
@@ -149,7 +153,7 @@ def step_run_claim(
             transaction.set_rollback(True)
             return None
         run = claimed[0]
-        execution = _execution_cached(execution_pk)
+        execution = _execution_cached(execution_pk, row[1])
         run.execution = execution
         event = ExecutionEvent.objects.create(
             execution=execution,
@@ -182,7 +186,7 @@ def _claim_postgresql(
     if not claimed:  # finished or cancelled, or a duplicate or late message
         return None
     run = claimed[0]
-    run.execution = _execution_cached(execution_pk)
+    run.execution = _execution_cached(execution_pk, run.claimed_execution_public_id)
     event = ExecutionEvent(
         pk=run.claimed_event_id,
         execution=run.execution,
@@ -297,7 +301,7 @@ def _lock_and_complete_postgresql(
         params[name] = StepRun._meta.get_field(name).get_db_prep_save(fields[name], connection)
     execution = next(iter(Execution.objects.raw(_LOCK_AND_COMPLETE, params)))
     # The workflow a worker's cached execution points to: its public id never changes.
-    execution.workflow = _execution_cached(execution_pk).workflow
+    execution.workflow = _execution_cached(execution_pk, execution.public_id).workflow
     return Tx(execution), bool(execution.completed_now)
 
 

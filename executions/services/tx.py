@@ -20,18 +20,18 @@ from executions.engine.plan import RunPlan, build_plan
 from executions.models import Execution, ExecutionEvent, StepRun
 from workflows.definition.schema import WorkflowDefinition
 
-_PLANS: dict[int, RunPlan] = {}
+_PLANS: dict[str, RunPlan] = {}
 
 
 def plan_for(execution: Execution) -> RunPlan:
     """The compiled plan of an execution. Definitions of executions never change,
     so the plan is cached per process by execution id."""
-    plan = _PLANS.get(execution.pk)
+    plan = _PLANS.get(execution.public_id)
     if plan is None:
         if len(_PLANS) > 512:
             _PLANS.clear()
         plan = build_plan(WorkflowDefinition.model_validate(execution.definition))
-        _PLANS[execution.pk] = plan
+        _PLANS[execution.public_id] = plan
     return plan
 
 
