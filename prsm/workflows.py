@@ -327,12 +327,17 @@ class WorkflowsAPI:
 
         return Monitor(self, execution_id, start=start, from_start=from_start)
 
-    # --- planned endpoints (observability / catalog issues; not on the server yet) --
+    # --- observability: analytics, resource usage, optimization --------------------
 
     def analytics(self, workflow_id: str, timeframe: str = "last_30_days") -> Analytics:
         """Performance of a workflow (``GET /workflows/{id}/analytics?timeframe=``).
 
-        Planned endpoint: until the server has it, this raises ``NotFoundError``.
+        ``timeframe``: ``last_24_hours``, ``last_7_days``, ``last_30_days`` (also
+        ``last_90_days``, ``last_week``, ``last_month``). The result has
+        ``avg_duration_seconds``, ``success_rate`` (percent), ``avg_cost``,
+        ``executions_by_status``, ``p50_duration_seconds``/``p95_duration_seconds``,
+        ``steps`` (per-step duration, failure and retry rates, cost) and ``daily``
+        buckets. Test runs are left out.
         """
         data = self._t.request(
             "GET", f"/workflows/{_seg(workflow_id)}/analytics", params={"timeframe": timeframe}
@@ -344,7 +349,10 @@ class WorkflowsAPI:
     ) -> ResourceUsage:
         """Resource usage grouped by ``group_by`` (``GET /workflows/resource-usage``).
 
-        Planned endpoint: until the server has it, this raises ``NotFoundError``.
+        ``group_by``: ``workflow_id``, ``user``, ``team`` or ``model``. A mapping of
+        group key to metrics (``cpu_hours``, ``ram_gb_hours``, ``gpu_hours``,
+        ``total_cost``, ``executions``), over the workflows you may read, largest cost
+        first.
         """
         data = self._t.request(
             "GET",
@@ -361,7 +369,11 @@ class WorkflowsAPI:
     ) -> OptimizationResult:
         """Suggestions for a faster or cheaper workflow (``POST /workflows/{id}/optimize``).
 
-        Planned endpoint: until the server has it, this raises ``NotFoundError``.
+        ``optimization_goals``: any of ``speed``, ``cost``, ``accuracy`` (none: all);
+        ``constraints``: ``max_cost``, ``max_duration_seconds``. The result has
+        ``suggestions`` (``kind``, ``steps``, ``reason``, ``estimated_effect``,
+        ``applied``), ``optimized_definition`` (save it with ``update``),
+        ``recommended_execution_config`` and ``projected`` before/after figures.
         """
         body = {"optimization_goals": optimization_goals or [], "constraints": constraints or {}}
         data = self._t.request("POST", f"/workflows/{_seg(workflow_id)}/optimize", json=body)
@@ -374,11 +386,17 @@ class WorkflowsAPI:
         input_schema: dict[str, Any] | None = None,
         **extra: Any,
     ) -> Workflow:
-        """Create a workflow whose steps a registered generator builds at run time.
+        """Create a dynamic workflow: a registered generator builds its steps at run time.
 
-        Planned (catalog issue): sent as a ``POST /workflows`` definition with a
-        ``generator_function``; the server rejects it (``ValidationError``) until
-        it supports dynamic workflows.
+        Sent as a ``POST /workflows`` definition with ``generator_function`` and
+        ``steps: []``. ``generator_function`` must name a generator registered on the
+        server (list them with ``GET /api/v1/catalog/functions?kind=generator``; the
+        server ships ``generate_steps_for_documents``), else ``ValidationError``.
+        Each execution runs the generator on its inputs; the generated steps are
+        validated like any definition (invalid ones make ``execute`` raise
+        ``ValidationError``) and appear in the execution's ``steps``.
+        ``extra`` may add other definition fields (``description``, ``tags``,
+        ``error_handling``, ``final_result``…).
         """
         body: dict[str, Any] = {
             "name": name,

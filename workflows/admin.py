@@ -1,7 +1,14 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
-from workflows.models import ApiToken, ModelEndpoint, Template, Workflow, WorkflowVersion
+from workflows.models import (
+    ApiToken,
+    AuditEntry,
+    ModelEndpoint,
+    Template,
+    Workflow,
+    WorkflowVersion,
+)
 
 
 class VersionInline(admin.TabularInline):
@@ -67,3 +74,32 @@ class ModelEndpointAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created_at", "expires_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: audit entries are written by the app and never changed."""
+
+    list_display = ["created_at", "actor_name", "action", "object_type", "object_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_name", "object_id", "workflow_public_id"]
+    readonly_fields = [
+        "created_at",
+        "actor",
+        "actor_name",
+        "action",
+        "object_type",
+        "object_id",
+        "workflow_public_id",
+        "client_address",
+        "summary",
+    ]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

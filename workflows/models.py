@@ -49,6 +49,13 @@ class Workflow(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    monthly_budget = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="New runs are refused once this calendar month's cost reaches it.",
+    )
 
     objects = WorkflowQuerySet.as_manager()
 
@@ -208,3 +215,64 @@ class ApiToken(models.Model):
     def is_active(self, now: Any = None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Bulk writes are refused too: audit rows are append-only."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ImmutableRowError("Audit entries cannot be changed.")
+
+    def delete(self) -> Any:
+        raise ImmutableRowError("Audit entries cannot be deleted.")
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when, from where (append-only).
+
+    ``object_type``/``object_id`` name the object by its public id;
+    ``workflow_public_id`` is the workflow it belongs to (itself, or an execution's
+    workflow), which decides who may read the entry: the workflow's owner and
+    staff. ``summary`` says what changed (e.g. the grants added and removed).
+    Written only through ``workflows.audit``.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created"
+        UPDATED = "updated"
+        SHARED = "shared"
+        DELETED = "deleted"
+        BUDGET_CHANGED = "budget_changed"
+        EXECUTED = "executed"
+        CANCELLED = "cancelled"
+        RESULTS_READ = "results_read"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True, default="")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    object_type = models.CharField(max_length=30)
+    object_id = models.CharField(max_length=40)
+    workflow_public_id = models.CharField(max_length=40, db_index=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.action} {self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRowError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ImmutableRowError("Audit entries cannot be deleted.")

@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from workflows.audit import AuditContext, audit_record, grants_diff
 from workflows.definition.schema import WorkflowDefinition
 from workflows.definition.templating import (
     TemplateParameter,
@@ -71,9 +72,17 @@ def _version_create(
 
 @transaction.atomic
 def workflow_create(
-    *, owner: Any, definition: WorkflowDefinition, document: dict[str, Any], change_note: str = ""
+    *,
+    owner: Any,
+    definition: WorkflowDefinition,
+    document: dict[str, Any],
+    change_note: str = "",
+    audit: AuditContext | None = None,
 ) -> Workflow:
-    """Create a workflow with version 1 and give its owner all four permissions."""
+    """Create a workflow with version 1 and give its owner all four permissions.
+
+    With ``audit``, the creation is recorded in the audit log (same transaction).
+    """
     workflow = Workflow.objects.create(
         owner=owner, name=definition.name, description=definition.description
     )
@@ -87,6 +96,12 @@ def workflow_create(
     )
     for codename in ALL_CODENAMES:
         assign_perm(codename, owner, workflow)
+    audit_record(
+        context=audit,
+        action="created",
+        workflow=workflow,
+        summary={"name": workflow.name, "version": 1, "change_note": change_note or "Created"},
+    )
     return workflow
 
 
@@ -98,6 +113,7 @@ def workflow_version_publish(
     definition: WorkflowDefinition,
     document: dict[str, Any],
     change_note: str = "",
+    audit: AuditContext | None = None,
 ) -> WorkflowVersion:
     """Save a new immutable version. Locks the workflow row so numbers never collide."""
     locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
@@ -110,15 +126,24 @@ def workflow_version_publish(
         author=author,
         change_note=change_note,
     )
+    audit_record(
+        context=audit,
+        action="updated",
+        workflow=locked,
+        summary={"version": version.number, "label": version.label, "change_note": change_note},
+    )
     workflow.refresh_from_db()
     return version
 
 
-def workflow_delete(*, workflow: Workflow) -> None:
+@transaction.atomic
+def workflow_delete(*, workflow: Workflow, audit: AuditContext | None = None) -> None:
     """Soft delete: the workflow disappears from every list; its history stays."""
-    Workflow.objects.filter(pk=workflow.pk, deleted_at__isnull=True).update(
+    deleted = Workflow.objects.filter(pk=workflow.pk, deleted_at__isnull=True).update(
         deleted_at=timezone.now()
     )
+    if deleted:
+        audit_record(context=audit, action="deleted", workflow=workflow, summary={})
 
 
 def _resolve_principals(names: list[str]) -> tuple[dict[str, Any], dict[str, Group]]:
@@ -140,13 +165,23 @@ def _resolve_principals(names: list[str]) -> tuple[dict[str, Any], dict[str, Gro
 
 
 @transaction.atomic
-def workflow_permissions_set(*, workflow: Workflow, permissions: Mapping[str, list[str]]) -> None:
+def workflow_permissions_set(
+    *,
+    workflow: Workflow,
+    permissions: Mapping[str, list[str]],
+    audit: AuditContext | None = None,
+) -> None:
     """Make the grants of each action named in ``permissions`` exactly the listed ones.
 
     Actions not named are left as they are. The owner always keeps every permission.
     Raises ``PrincipalUnknown`` (nothing changed) if a name is neither a user nor a team.
+    With ``audit``, the grants added and removed are recorded (if any changed).
     """
     Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
+    if audit is not None:
+        from workflows.selectors import workflow_permissions
+
+        before = workflow_permissions(workflow=workflow)
     all_names = sorted({name for names in permissions.values() for name in names})
     users, teams = _resolve_principals(all_names)
     for action_name, names in permissions.items():
@@ -172,6 +207,10 @@ def workflow_permissions_set(*, workflow: Workflow, permissions: Mapping[str, li
             if team.pk in wanted_teams and team.pk not in have_teams:
                 assign_perm(codename, team, workflow)
                 have_teams.add(team.pk)
+    if audit is not None:
+        diff = grants_diff(before, workflow_permissions(workflow=workflow))
+        if diff["granted"] or diff["revoked"]:
+            audit_record(context=audit, action="shared", workflow=workflow, summary=diff)
 
 
 def template_create(
@@ -250,7 +289,12 @@ def template_check(*, template: Template, user: Any) -> None:
 
 
 def template_instantiate(
-    *, template: Template, user: Any, values: Mapping[str, Any], name: str | None = None
+    *,
+    template: Template,
+    user: Any,
+    values: Mapping[str, Any],
+    name: str | None = None,
+    audit: AuditContext | None = None,
 ) -> Workflow:
     """Create a workflow from a template.
 
@@ -263,4 +307,5 @@ def template_instantiate(
         definition=checked.definition,
         document=checked.document,
         change_note=f"From template '{template.name}'",
+        audit=audit,
     )

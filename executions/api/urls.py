@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from executions.api import uploads, views
+from executions.api import analytics_views, uploads, views
 
 WF = r"^workflows/(?P<workflow_id>[A-Za-z0-9_]+)"
 EX = WF + r"/executions/(?P<execution_id>[A-Za-z0-9_]+)"
@@ -20,6 +20,8 @@ urlpatterns = [
     re_path(WF + r"/execute/?$", views.ExecuteView.as_view(), name="workflow-execute"),
     re_path(WF + r"/test/?$", views.TestRunView.as_view(), name="workflow-test"),
     re_path(WF + r"/webhook-secret/?$", views.WebhookSecretView.as_view(), name="webhook-secret"),
+    re_path(WF + r"/analytics/?$", analytics_views.AnalyticsView.as_view(), name="analytics"),
+    re_path(WF + r"/optimize/?$", analytics_views.OptimizeView.as_view(), name="optimize"),
     re_path(WF + r"/executions/?$", views.ExecutionListView.as_view(), name="execution-list"),
     re_path(EX + r"/?$", views.ExecutionDetailView.as_view(), name="execution-detail"),
     re_path(EX + r"/cancel/?$", views.ExecutionCancelView.as_view(), name="execution-cancel"),

@@ -15,11 +15,13 @@ from rest_framework.views import APIView
 
 from executions import selectors
 from executions.api import serializers as s
+from executions.api.analytics_views import audit_results_read, require_budget
 from executions.models import ExecutionStatus
 from executions.services import lifecycle
 from workflows import selectors as wf_selectors
 from workflows.api.parsers import LimitedJSONParser
 from workflows.api.views import Pagination
+from workflows.audit import audit_context, audit_record
 from workflows.definition.schema import WorkflowDefinition
 from workflows.definitions import definition_estimate
 from workflows.permissions import Action
@@ -83,6 +85,7 @@ class ExecuteView(APIView):
         body = s.ExecuteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        require_budget(workflow)
         execution = lifecycle.execution_start(
             workflow=workflow,
             user=request.user,
@@ -90,6 +93,13 @@ class ExecuteView(APIView):
             config=_execution_config(data),
             resource_config=data.get("resource_config") or {},
             **_configs(data, request.user),
+        )
+        audit_record(
+            context=audit_context(request),
+            action="executed",
+            workflow=workflow,
+            execution=execution,
+            summary={"inputs": sorted(execution.inputs), "version": execution.version.number},
         )
         return _started_response(execution)
 
@@ -116,6 +126,13 @@ class TestRunView(APIView):
             config=_execution_config(data),
             mock_models=data["mock_models"],
             is_test=True,
+        )
+        audit_record(
+            context=audit_context(request),
+            action="executed",
+            workflow=workflow,
+            execution=execution,
+            summary={"test": True, "inputs": sorted(execution.inputs)},
         )
         return _started_response(execution)
 
@@ -162,6 +179,7 @@ class ExecutionDetailView(APIView):
     def get(self, request: Request, workflow_id: str, execution_id: str) -> Response:
         workflow = wf_selectors.workflow_get(user=request.user, public_id=workflow_id)
         execution = selectors.execution_get(workflow=workflow, public_id=execution_id)
+        audit_results_read(request, execution)
         return Response(s.ExecutionDetailSerializer(selectors.execution_detail(execution)).data)
 
 
@@ -173,6 +191,13 @@ class ExecutionCancelView(APIView):
         )
         execution = selectors.execution_get(workflow=workflow, public_id=execution_id)
         execution = lifecycle.execution_cancel(execution=execution)
+        audit_record(
+            context=audit_context(request),
+            action="cancelled",
+            workflow=workflow,
+            execution=execution,
+            summary={"status": execution.status},
+        )
         return Response(s.ExecutionDetailSerializer(selectors.execution_detail(execution)).data)
 
 
@@ -183,7 +208,17 @@ class ExecutionResumeView(APIView):
             user=request.user, public_id=workflow_id, action=Action.EXECUTE
         )
         execution = selectors.execution_get(workflow=workflow, public_id=execution_id)
-        return _started_response(lifecycle.execution_resume(execution=execution, user=request.user))
+        if not execution.is_test:
+            require_budget(workflow)
+        resumed = lifecycle.execution_resume(execution=execution, user=request.user)
+        audit_record(
+            context=audit_context(request),
+            action="executed",
+            workflow=workflow,
+            execution=resumed,
+            summary={"resumed_from": execution.public_id},
+        )
+        return _started_response(resumed)
 
 
 class WebhookSecretView(APIView):
@@ -208,4 +243,5 @@ class ExecutionByIdView(APIView):
     )
     def get(self, request: Request, execution_id: str) -> Response:
         execution = selectors.execution_for_user(user=request.user, public_id=execution_id)
+        audit_results_read(request, execution)
         return Response(s.ExecutionDetailSerializer(selectors.execution_detail(execution)).data)

@@ -56,9 +56,33 @@ class WorkflowDetailSerializer(WorkflowSummarySerializer):
     definition = serializers.JSONField(source="current_version.definition")
     estimated_cost = serializers.FloatField()
     estimated_duration = serializers.IntegerField()
+    estimate_source = serializers.ChoiceField(
+        choices=["history", "definition"],
+        help_text="'history' once real runs exist (measured step durations and costs).",
+    )
     your_permissions = serializers.ListField(
         child=serializers.ChoiceField(choices=[a.value for a in Action])
     )
+    budget = serializers.JSONField(
+        help_text="{monthly_budget, month_to_date_cost, resets_at}; set it with PATCH."
+    )
+
+
+class BudgetSerializer(serializers.Serializer):
+    """``PATCH /workflows/{id}``: ``{"monthly_budget": 50.0}`` (or null to remove it)."""
+
+    monthly_budget = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, allow_null=True
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - {"monthly_budget"})
+            if unknown:
+                raise serializers.ValidationError(
+                    {k: ["Only monthly_budget can be patched."] for k in unknown}
+                )
+        return super().to_internal_value(data)
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -91,6 +115,7 @@ class ValidateResponseSerializer(serializers.Serializer):
     estimated_cost = serializers.FloatField(allow_null=True)
     estimated_duration = serializers.IntegerField(allow_null=True)
     cost_breakdown = serializers.JSONField(allow_null=True)
+    estimate_source = serializers.CharField(allow_null=True)
 
 
 class PermissionsSerializer(serializers.Serializer):

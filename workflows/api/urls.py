@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from workflows.api import catalog_views, teams_views, views
+from executions.api import analytics_views
+from workflows.api import audit_views, catalog_views, teams_views, views
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -30,5 +31,12 @@ urlpatterns = [
         name="definition-schema",
     ),
     path("users", teams_views.UserSearchView.as_view(), name="user-search"),
+    # before the router: "workflows/resource-usage" is not a workflow id
+    re_path(
+        r"^workflows/resource-usage/?$",
+        analytics_views.ResourceUsageView.as_view(),
+        name="resource-usage",
+    ),
+    re_path(r"^audit/?$", audit_views.AuditListView.as_view(), name="audit-list"),
     *router.urls,
 ]

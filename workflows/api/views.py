@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflows import selectors, services, tokens
+from workflows import budgets, selectors, services, tokens
 from workflows.api import serializers as s
 from workflows.api.parsers import (
     LimitedJSONParser,
@@ -31,6 +31,7 @@ from workflows.api.parsers import (
     parse_document,
 )
 from workflows.api.renderers import StrictFormatNegotiation, YAMLRenderer
+from workflows.audit import audit_context
 from workflows.definition.schema import WorkflowDefinition, definition_json_schema
 from workflows.definitions import definition_check, definition_estimate, definition_require_valid
 from workflows.models import ApiToken, Workflow
@@ -45,10 +46,13 @@ class Pagination(LimitOffsetPagination):
 
 
 def _with_estimate(workflow: Workflow, user: Any) -> Workflow:
+    from executions.analytics import workflow_estimate
+
     definition = WorkflowDefinition.model_validate(workflow.current_version.definition)
-    estimate = definition_estimate(definition, user=user)
-    workflow.estimated_cost = float(estimate.cost)  # type: ignore[attr-defined]
-    workflow.estimated_duration = estimate.duration_seconds  # type: ignore[attr-defined]
+    found = workflow_estimate(workflow=workflow, definition=definition, user=user)
+    workflow.estimated_cost = float(found.estimate.cost)  # type: ignore[attr-defined]
+    workflow.estimated_duration = found.estimate.duration_seconds  # type: ignore[attr-defined]
+    workflow.estimate_source = found.source  # type: ignore[attr-defined]
     return workflow
 
 
@@ -113,7 +117,26 @@ class WorkflowViewSet(viewsets.ViewSet):
         workflow = selectors.workflow_get(user=request.user, public_id=workflow_id)
         _with_estimate(workflow, request.user)
         workflow.your_permissions = selectors.user_actions(request.user, workflow)  # type: ignore[attr-defined]
+        workflow.budget = budgets.budget_status(workflow=workflow).to_dict()  # type: ignore[attr-defined]
         return Response(s.WorkflowDetailSerializer(workflow).data)
+
+    @extend_schema(
+        request=s.BudgetSerializer,
+        responses=s.WorkflowDetailSerializer,
+        description="Set or remove (null) the workflow's monthly budget; needs modify.",
+    )
+    def partial_update(self, request: Request, workflow_id: str) -> Response:
+        workflow = selectors.workflow_get(
+            user=request.user, public_id=workflow_id, action=Action.MODIFY
+        )
+        body = s.BudgetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        budgets.workflow_budget_set(
+            workflow=workflow,
+            monthly_budget=body.validated_data["monthly_budget"],
+            audit=audit_context(request),
+        )
+        return self.retrieve(request, workflow_id)
 
     @extend_schema(
         request=WorkflowDefinition,
@@ -133,6 +156,7 @@ class WorkflowViewSet(viewsets.ViewSet):
             definition=checked.definition,
             document=checked.document,
             change_note=note,
+            audit=audit_context(request),
         )
         return self.retrieve(request, workflow_id)
 
@@ -141,7 +165,7 @@ class WorkflowViewSet(viewsets.ViewSet):
         workflow = selectors.workflow_get(
             user=request.user, public_id=workflow_id, action=Action.DELETE
         )
-        services.workflow_delete(workflow=workflow)
+        services.workflow_delete(workflow=workflow, audit=audit_context(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.ValidateRequestSerializer, responses=s.ValidateResponseSerializer)
@@ -153,9 +177,23 @@ class WorkflowViewSet(viewsets.ViewSet):
         report = definition_check(
             body.validated_data["workflow_definition"], user=request.user, checks=checks
         )
-        estimate = None
+        estimate, source = None, None
         if "cost_estimation" in checks and report.definition is not None:
-            estimate = definition_estimate(report.definition, user=request.user)
+            # For a draft of an existing workflow, its run history informs the estimate.
+            given = request.data.get("workflow_id") if isinstance(request.data, dict) else None
+            existing = given or request.query_params.get("workflow_id")
+            if existing:
+                from executions.analytics import workflow_estimate
+
+                found = workflow_estimate(
+                    workflow=selectors.workflow_get(user=request.user, public_id=str(existing)),
+                    definition=report.definition,
+                    user=request.user,
+                )
+                estimate, source = found.estimate, found.source
+            else:
+                estimate = definition_estimate(report.definition, user=request.user)
+                source = "definition"
         return Response(
             {
                 "is_valid": report.is_valid,
@@ -165,6 +203,7 @@ class WorkflowViewSet(viewsets.ViewSet):
                 "estimated_cost": float(estimate.cost) if estimate else None,
                 "estimated_duration": estimate.duration_seconds if estimate else None,
                 "cost_breakdown": estimate.to_dict() if estimate else None,
+                "estimate_source": source,
             }
         )
 
@@ -205,6 +244,7 @@ class WorkflowViewSet(viewsets.ViewSet):
             definition=checked.definition,
             document=checked.document,
             change_note=note or default_note,
+            audit=audit_context(request),
         )
         return _created_response(workflow, request.user, checked.report.warnings)
 
@@ -272,7 +312,9 @@ class WorkflowViewSet(viewsets.ViewSet):
                 raise PermissionError("Only the owner or staff may change who has access.")
             body = s.PermissionsSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            services.workflow_permissions_set(workflow=workflow, permissions=body.validated_data)
+            services.workflow_permissions_set(
+                workflow=workflow, permissions=body.validated_data, audit=audit_context(request)
+            )
         return Response(selectors.workflow_permissions(workflow=workflow))
 
 
@@ -348,6 +390,7 @@ class TemplateViewSet(viewsets.ViewSet):
             user=request.user,
             values=body.validated_data["parameters"],
             name=body.validated_data.get("name"),
+            audit=audit_context(request),
         )
         return _created_response(workflow, request.user, [])
 
