@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prsm_site.settings")
 
@@ -26,3 +26,12 @@ def _persistent_database_connections(**_: Any) -> None:
     conf = connections["default"].settings_dict
     conf["CONN_MAX_AGE"] = int(os.environ.get("PRSM_WORKER_CONN_MAX_AGE", "600"))
     conf["CONN_HEALTH_CHECKS"] = True
+
+
+@task_prerun.connect
+def _database_connection_fit_for_use(**_: Any) -> None:
+    """Before each task: drop a connection that broke or outlived ``CONN_MAX_AGE``
+    (Celery's own per-task closing is off: ``CELERY_DB_REUSE_MAX``)."""
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -281,6 +281,11 @@ CELERY_TASK_ROUTES = {
     "executions.send_email_notification": {"queue": "notifications"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection before and after every task
+# unless told to reuse it, and a new PostgreSQL connection costs more than a whole
+# step's bookkeeping. Reuse it; prsm_site.celery checks it before each task instead
+# (health check, CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 2 * PRSM_MAX_STEP_SECONDS + PRSM_MAX_RETRY_DELAY_SECONDS,
