@@ -29,9 +29,12 @@ def _persistent_database_connections(**_: Any) -> None:
 
 
 @task_prerun.connect
-def _database_connection_fit_for_use(**_: Any) -> None:
-    """Before each task: drop a connection that broke or outlived ``CONN_MAX_AGE``
-    (Celery's own per-task closing is off: ``CELERY_DB_REUSE_MAX``)."""
+def _database_connection_fit_for_use(sender: Any = None, **_: Any) -> None:
+    """Before each task in a worker: drop a connection that broke or outlived
+    ``CONN_MAX_AGE`` (Celery's own per-task closing is off: ``CELERY_DB_REUSE_MAX``).
+    Not for eager tasks, which run inside the caller's transaction."""
     from django.db import close_old_connections
 
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return
     close_old_connections()
