@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, Count, Q, Sum, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from executions.engine.plan import BRANCHES, QueueSpec, RunPlan, final_result, queue_for
@@ -388,11 +387,7 @@ def _dispatch(tx: Tx, ready: list[StepRun]) -> bool:
     if chosen:
         now = timezone.now()
         token = uuid.uuid4().hex[:12]
-        StepRun.objects.filter(pk__in=[r.pk for r in chosen]).update(
-            status=StepStatus.QUEUED,
-            queued_at=now,
-            task_id=Concat(Value("step-"), Cast("id", CharField()), Value(f"-{token}")),
-        )
+        tx.mark_queued([r.pk for r in chosen], now, token)
         for run in chosen:
             run.status, run.queued_at, run.task_id = (
                 StepStatus.QUEUED,

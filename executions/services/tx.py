@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from executions import live
 from executions.engine.plan import RunPlan, build_plan
-from executions.models import Execution, ExecutionEvent, StepRun
+from executions.models import Execution, ExecutionEvent, StepRun, StepStatus
 from workflows.definition.schema import WorkflowDefinition
 
 _PLANS: dict[str, RunPlan] = {}
@@ -53,6 +56,8 @@ class Tx:
     events: list[ExecutionEvent] = field(default_factory=list)
     dispatches: list[Dispatch] = field(default_factory=list)
     after_commit: list[Any] = field(default_factory=list)
+    # PostgreSQL: runs to mark queued, written with the events by ``flush``.
+    queued: tuple[list[int], datetime, str] | None = None
 
     @classmethod
     def lock(cls, execution_pk: int) -> Tx:
@@ -88,6 +93,15 @@ class Tx:
             dispatch_for(self.execution, run, countdown=countdown, fresh_id=fresh_id)
         )
 
+    def mark_queued(self, run_ids: list[int], at: datetime, token: str) -> None:
+        """Set runs ``queued`` with task ids ``step-<id>-<token>``. On PostgreSQL the
+        update waits for ``flush`` and rides in its statement, so nothing may read
+        these rows in between: the dispatch decision is the last step of a change."""
+        if connection.vendor == "postgresql" and self.queued is None:
+            self.queued = (list(run_ids), at, token)
+        else:
+            _update_queued(run_ids, at, token)
+
     def flush(self) -> None:
         """Write the events and register what happens after commit."""
         if self.dispatches:
@@ -100,9 +114,13 @@ class Tx:
                 )
             batch = list(self.dispatches)
             transaction.on_commit(lambda: publish_step_runs(batch))
+        if self.queued is not None and not self.events:  # (never so: each has an event)
+            _update_queued(*self.queued)
+            self.queued = None
         if self.events:  # after the dispatches: the next step starts before the push
             if connection.vendor == "postgresql":
-                _write_events_postgresql(self.execution, self.events)
+                _write_events_postgresql(self.execution, self.events, self.queued)
+                self.queued = None
             else:
                 ExecutionEvent.objects.bulk_create(self.events)
                 Execution.objects.filter(pk=self.execution.pk).update(
@@ -114,11 +132,24 @@ class Tx:
         self.events, self.dispatches, self.after_commit = [], [], []
 
 
-# PostgreSQL: a transaction's events and the execution's new sequence number in one
-# statement (a round trip fewer on every transition). A data-modifying WITH always
-# runs to completion, read or not.
+def _update_queued(run_ids: list[int], at: datetime, token: str) -> None:
+    StepRun.objects.filter(pk__in=run_ids).update(
+        status=StepStatus.QUEUED,
+        queued_at=at,
+        task_id=Concat(Value("step-"), Cast("id", CharField()), Value(f"-{token}")),
+    )
+
+
+# PostgreSQL: the runs marked queued, a transaction's events and the execution's new
+# sequence number in one statement (round trips fewer on every transition). A
+# data-modifying WITH always runs to completion, read or not.
 _WRITE_EVENTS = f"""
-WITH written AS (
+WITH queued AS (
+    UPDATE {StepRun._meta.db_table}
+    SET status = '{StepStatus.QUEUED}', queued_at = %(queued_at)s,
+        task_id = 'step-' || id || '-' || %(token)s
+    WHERE id = ANY(%(queued_ids)s::bigint[])
+), written AS (
     INSERT INTO {ExecutionEvent._meta.db_table}
         (execution_id, seq, type, step_key, payload, created_at)
     SELECT %(execution)s, seq, type, step_key, payload, created_at
@@ -131,7 +162,11 @@ WHERE id = %(execution)s
 """  # noqa: S608 - table names are constants
 
 
-def _write_events_postgresql(execution: Execution, events: list[ExecutionEvent]) -> None:
+def _write_events_postgresql(
+    execution: Execution,
+    events: list[ExecutionEvent],
+    queued: tuple[list[int], datetime, str] | None,
+) -> None:
     encoder = ExecutionEvent._meta.get_field("payload").encoder  # type: ignore[attr-defined]
     params = {
         "execution": execution.pk,
@@ -141,6 +176,9 @@ def _write_events_postgresql(execution: Execution, events: list[ExecutionEvent])
         "payloads": [json.dumps(e.payload, cls=encoder) for e in events],
         "times": [e.created_at for e in events],
         "last": execution.event_seq,
+        "queued_ids": queued[0] if queued else [],
+        "queued_at": queued[1] if queued else None,
+        "token": queued[2] if queued else "",
     }
     with connection.cursor() as cursor:
         cursor.execute(_WRITE_EVENTS, params)
