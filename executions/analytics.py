@@ -87,8 +87,9 @@ class Window:
 
 def parse_instant(raw: str, param: str, *, end: bool) -> datetime:
     try:
-        value = parse_datetime(raw)
-        day = parse_date(raw) if value is None and len(raw) == 10 else None
+        # a bare date first: parse_datetime also reads "2024-01-15" (as midnight)
+        day = parse_date(raw) if len(raw) == 10 else None
+        value = None if day is not None else parse_datetime(raw)
     except ValueError:  # well-formed but impossible (month 13)
         value = day = None
     if value is None:

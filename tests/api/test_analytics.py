@@ -164,6 +164,14 @@ def test_explicit_dates_select_the_window(alice: Any, alice_workflow: str) -> No
     assert body["timeframe"] is None
 
 
+def test_an_end_date_includes_that_whole_day(alice: Any, alice_workflow: str) -> None:
+    add_run(alice_workflow, alice, ago=timedelta(days=2))
+    day = (timezone.now() - timedelta(days=2)).date().isoformat()
+    response = analytics(alice, alice_workflow, start=day, end=day)
+    assert response.status_code == 200, response.json()
+    assert response.json()["total_executions"] == 1
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
