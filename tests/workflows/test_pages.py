@@ -308,9 +308,10 @@ def test_runs_tab_empty_state(alice: Any, alice_workflow: str) -> None:
     assert "No runs yet" in body
 
 
-def test_analytics_tab_is_a_placeholder(alice: Any, alice_workflow: str) -> None:
+def test_analytics_tab_mounts_the_analytics_island(alice: Any, alice_workflow: str) -> None:
     body = browser_for(alice).get(f"/workflows/{alice_workflow}/analytics/").content.decode()
-    assert "Analytics arrive with the observability work" in body
+    assert 'id="analytics-root"' in body
+    assert "Analytics arrive with the observability work" not in body
 
 
 # --- signing in and out -------------------------------------------------------------

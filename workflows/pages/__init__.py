@@ -4,6 +4,7 @@ Views are thin (authorize, read, render); the React islands they mount get their
 props as JSON in a ``data-props`` attribute (see ``frontend/src/lib/mount.tsx``).
 """
 
+from workflows.pages import insights
 from workflows.pages.views import (
     SignOutView,
     home,
@@ -22,6 +23,7 @@ from workflows.pages.views import (
 __all__ = [
     "SignOutView",
     "home",
+    "insights",
     "run_detail",
     "teams",
     "template_gallery",
