@@ -19,6 +19,7 @@ Daphne process) and measures, each beside a baseline taken in the same run:
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -192,6 +193,7 @@ def main() -> None:
         server.wait(10)
         if redis is not None:
             redis.terminate()
+        shutil.rmtree(VAR, ignore_errors=True)
 
     print(f"{'editor: open until interactive':40}{'ms':>10}{'vs 10 steps':>14}")
     for label, ms in opened.items():
