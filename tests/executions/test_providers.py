@@ -46,6 +46,20 @@ def _reply(handler: BaseHTTPRequestHandler, status: int, body: Any, **headers: s
         pass  # the client gave up (the timeout tests)
 
 
+def _serve(handler: type[BaseHTTPRequestHandler], state: FakeServer) -> Iterator[FakeServer]:
+    """Serve ``handler`` on a free loopback port for the length of a fixture."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 @pytest.fixture
 def server() -> Iterator[FakeServer]:
     state = FakeServer()
@@ -109,16 +123,7 @@ def server() -> Iterator[FakeServer]:
             }
             return _reply(self, 200, answer)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    yield from _serve(Handler, state)
 
 
 @pytest.fixture(autouse=True)
@@ -432,16 +437,7 @@ def chat_server() -> Iterator[FakeServer]:
             }
             return _reply(self, 200, answer)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    yield from _serve(Handler, state)
 
 
 def test_seed_resilient_workflow_retries_429_with_backoff_then_falls_back(
