@@ -28,7 +28,7 @@ _PLANS: dict[str, RunPlan] = {}
 
 def plan_for(execution: Execution) -> RunPlan:
     """The compiled plan of an execution. Definitions of executions never change,
-    so the plan is cached per process by execution id."""
+    so the plan is cached per process by public id (row ids can be handed out again)."""
     plan = _PLANS.get(execution.public_id)
     if plan is None:
         if len(_PLANS) > 512:
