@@ -14,20 +14,21 @@ together.
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import functools
 import logging
 import os
 import re
-import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import redis
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -153,122 +154,72 @@ def event_payload(event: ExecutionEvent) -> dict[str, Any]:
 # --- publishing -----------------------------------------------------------------------
 
 
-class _LayerPublisher:
-    """Sends group messages from synchronous code through one long-lived event loop.
+class _GroupPublisher:
+    """Sends group messages from synchronous code: every message of one commit in
+    one pipelined Redis round trip.
 
-    Why not ``async_to_sync(layer.group_send)``: called from a plain thread it runs
-    each call in a brand-new event loop, and the Redis pub/sub layer keys its
-    connections by event loop, so every event would open and tear down a Redis
-    connection (and a thread). One background loop per process keeps a single
-    connection. The caller never waits for Redis: messages are handed to the loop,
-    which sends them one after another in the order they were handed over (the
-    engine's next step is not held up by a push). The loop is recreated after a
-    fork (Celery's prefork pool), where the parent's thread does not exist.
+    The channel layer is Channels' Redis pub/sub layer, whose ``group_send`` is a
+    ``PUBLISH`` of the layer's serialized message on the group's channel
+    (``<prefix>__group__<group>``). This does the same from plain code, with a
+    plain Redis client: no event loop, no thread. An earlier version handed each
+    message to an event loop in a background thread; the thread's competition for
+    the interpreter lock cost a worker more per step than one round trip does
+    (``bench/engine.py``). Another layer (several Redis hosts, another backend)
+    gets the layer's own ``group_send``.
 
-    When a publish fails or hangs, publishing is suspended for ``backoff`` seconds
-    (one warning, not one per event): the engine must not slow down because Redis
-    is away, and the events are in the database for consumers to catch up from.
+    A publish that fails or times out (``timeout`` seconds) suspends publishing
+    for ``backoff`` seconds, with one warning rather than one per event: the engine
+    must not slow down because Redis is away, and the events are in the database
+    for consumers to catch up from.
     """
 
-    MAX_BACKLOG = 50_000  # messages waiting for Redis; beyond it, drop (clients catch up)
-
-    def __init__(self, *, timeout: float = 2.0, backoff: float = 5.0) -> None:
+    def __init__(
+        self, *, timeout: float = 0.5, backoff: float = 5.0, url: str | None = None
+    ) -> None:
         self.timeout = timeout
+        self.url = url  # the layer's Redis unless given
         self.backoff = backoff
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: collections.deque[list[tuple[tuple[str, ...], dict[str, Any]]]] = (
-            collections.deque()
-        )
-        self._pid: int | None = None
         self._suspended_until = 0.0
         self._dropped = 0
-        self._backlog = 0
-        self._drainer: asyncio.Task[None] | None = None
-        self._idle = threading.Event()
-        self._idle.set()
-
-    def _event_loop(self) -> asyncio.AbstractEventLoop:
-        pid = os.getpid()
-        loop = self._loop
-        if loop is not None and self._pid == pid:
-            return loop
-        with self._lock:
-            if self._loop is None or self._pid != pid:
-                loop = asyncio.new_event_loop()
-                self._pending.clear()
-                self._drainer = None
-                self._backlog = 0
-                self._idle.set()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="prsm-live-publisher", daemon=True
-                )
-                thread.start()
-                self._loop, self._pid = loop, pid
-            assert self._loop is not None
-            return self._loop
+        self._client: Any = None
+        self._pid: int | None = None
 
     def publish(self, groups: Iterable[str], message: dict[str, Any]) -> None:
         """Send ``message`` to each group; log and swallow any failure."""
         self.publish_all([(tuple(groups), message)])
 
     def publish_all(self, items: list[tuple[tuple[str, ...], dict[str, Any]]]) -> None:
-        """Queue several messages, in order, for the publishing loop, and return at
-        once: the engine never waits for Redis. One loop task sends them one after
-        another, so a process's messages go out in the order they were queued."""
+        """Send several messages, in order; log and swallow any failure."""
         if not items:
             return
         if time.monotonic() < self._suspended_until:
             self._dropped += len(items)
             return
-        loop = self._event_loop()
-        with self._lock:
-            if self._backlog >= self.MAX_BACKLOG:
-                self._dropped += len(items)
-                return
-            self._backlog += len(items)
-            self._idle.clear()
-        loop.call_soon_threadsafe(self._enqueue, items)
-
-    def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Block until every queued message was sent (or dropped). For tests and shutdown."""
-        return self._idle.wait(timeout)
-
-    def _enqueue(self, items: list[tuple[tuple[str, ...], dict[str, Any]]]) -> None:
-        """In the loop: queue a batch; start the sender task unless it is running."""
-        self._pending.append(items)
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.get_running_loop().create_task(self._drain())
-
-    async def _drain(self) -> None:
-        """Send the queued batches one after another; end when none is left."""
-        while self._pending:
-            items = self._pending.popleft()
-            try:
-                await self._send_batch(items)
-            finally:
-                with self._lock:
-                    self._backlog -= len(items)
-                    if self._backlog <= 0:
-                        self._idle.set()
-
-    async def _send_batch(self, items: list[tuple[tuple[str, ...], dict[str, Any]]]) -> None:
-        if time.monotonic() < self._suspended_until:
-            self._dropped += len(items)
-            return
-        message = items[-1][1]
         try:
             layer = get_channel_layer()
             if layer is None:
                 return
-            await asyncio.wait_for(self._send_all(layer, items), self.timeout + 0.01 * len(items))
+            redis_pubsub = self._redis_pubsub(layer)
+            if redis_pubsub is None:
+                for groups, message in items:
+                    for group in groups:
+                        async_to_sync(layer.group_send)(group, message)
+            else:
+                client, prefix = redis_pubsub
+                pipe = client.pipeline(transaction=False)
+                for groups, message in items:
+                    data = layer.serialize(message)
+                    for group in groups:
+                        pipe.publish(f"{prefix}__group__{group}", data)
+                pipe.execute()
         except Exception:
             self._suspended_until = time.monotonic() + self.backoff
+            event = items[-1][1].get("event", {})
             logger.warning(
                 "Could not publish live event %s #%s; suspending live publishing for %.0f s "
                 "(clients catch up from the database).",
-                message.get("event", {}).get("execution_id"),
-                message.get("event", {}).get("seq"),
+                event.get("execution_id"),
+                event.get("seq"),
                 self.backoff,
                 exc_info=True,
             )
@@ -277,14 +228,26 @@ class _LayerPublisher:
             logger.info("Live publishing resumed; %d events were not published.", self._dropped)
             self._dropped = 0
 
-    @staticmethod
-    async def _send_all(layer: Any, items: list[tuple[tuple[str, ...], dict[str, Any]]]) -> None:
-        for groups, message in items:
-            for group in groups:
-                await layer.group_send(group, message)
+    def _redis_pubsub(self, layer: Any) -> tuple[Any, str] | None:
+        """A Redis client (one per process: a forked worker makes its own) and the
+        channel prefix, when ``layer`` is the pub/sub layer on one Redis."""
+        config = settings.CHANNEL_LAYERS.get("default", {}).get("CONFIG", {})
+        hosts = config.get("hosts") or []
+        if not isinstance(layer, RedisPubSubChannelLayer) or len(hosts) != 1:
+            return None
+        if not isinstance(hosts[0], str):  # a dict of connection options
+            return None
+        if self._client is None or self._pid != os.getpid():
+            self._client = redis.Redis.from_url(
+                self.url or hosts[0],
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
+            )
+            self._pid = os.getpid()
+        return self._client, config.get("prefix", "asgi")
 
 
-_publisher = _LayerPublisher()
+_publisher = _GroupPublisher()
 
 
 def _publish(groups: tuple[str, ...], message: dict[str, Any]) -> None:

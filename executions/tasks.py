@@ -5,25 +5,38 @@ Messages carry ids only — never inputs, results or secrets.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from executions import notifications  # noqa: F401  (registers the notification tasks)
 from executions.services import lifecycle, reaper, runner, steps
+from executions.services.tx import Continuation
 
 RUN_STEP = "executions.run_step"
 
 
-@shared_task(name=RUN_STEP, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def run_step(step_run_id: int, execution_pk: int | None = None) -> None:
+@shared_task(
+    bind=True, name=RUN_STEP, acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def run_step(self: Any, step_run_id: int, execution_pk: int | None = None) -> None:
     run = steps.step_run_claim(
         step_run_id=step_run_id, execution_pk=execution_pk, worker_host=runner.WORKER_HOST
     )
-    if run is None:
-        return  # a duplicate or late message: someone else has it, or it is finished
-    runner.step_run_execute(run)
+    # For PRSM_WORKER_CONTINUE_SECONDS the task goes on with a step that the one it
+    # finished made ready (on this worker's queue), without a trip through the broker.
+    started = time.monotonic()
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    while run is not None:  # None: a duplicate or late message, or nothing to continue with
+        continuation = None
+        if queue and time.monotonic() - started < settings.PRSM_WORKER_CONTINUE_SECONDS:
+            continuation = Continuation(
+                queue=queue, task_id=self.request.id, worker_host=runner.WORKER_HOST
+            )
+        run = runner.step_run_execute(run, continuation=continuation)
 
 
 @shared_task(name="executions.execution_timeout", ignore_result=True)
@@ -37,12 +50,23 @@ def reap() -> dict[str, int]:
 
 
 def publish_step_runs(dispatches: Iterable[Any]) -> None:
-    """Publish one ``run_step`` message per dispatch (after commit)."""
+    """Publish one ``run_step`` message per dispatch (after commit).
+
+    A step's own timeout is kept by the worker (``runner.step_time_limit``); the
+    message's hard limit only stops a task that outlived any step it may run.
+    """
+    hard_limit = (
+        settings.PRSM_MAX_STEP_SECONDS
+        + settings.PRSM_WORKER_CONTINUE_SECONDS
+        + 2 * settings.PRSM_STEP_KILL_GRACE_SECONDS
+    )
     for d in dispatches:
-        options: dict[str, Any] = {"queue": d.queue, "priority": d.priority, "task_id": d.task_id}
-        if d.time_limit:
-            options["soft_time_limit"] = d.time_limit
-            options["time_limit"] = d.time_limit + 15
+        options: dict[str, Any] = {
+            "queue": d.queue,
+            "priority": d.priority,
+            "task_id": d.task_id,
+            "time_limit": hard_limit,
+        }
         if d.countdown:
             options["countdown"] = d.countdown
         run_step.apply_async(args=[d.run_id, d.execution_pk], **options)

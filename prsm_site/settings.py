@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from prsm_site.env import (
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -119,6 +120,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+    # Server-side parameters, so that psycopg prepares the statements a connection
+    # repeats (after this many runs): a worker's bookkeeping is the same dozen
+    # statements for every step, and planning them each time cost about as much as
+    # running them (bench/engine.py). 0 turns it off — e.g. behind a PgBouncer older
+    # than 1.21 in transaction mode, which cannot keep prepared statements.
+    _prepare_threshold = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+    if _prepare_threshold:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=_prepare_threshold
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Empty means "embedded": `make run` starts a Redis of its own (engine issue).
@@ -252,6 +263,12 @@ _broker_url = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
 PRSM_MAX_STEP_SECONDS = env_int("PRSM_MAX_STEP_SECONDS", 3600, minimum=1)
 PRSM_MAX_RETRY_DELAY_SECONDS = 3600
 PRSM_HEARTBEAT_SECONDS = env_int("PRSM_HEARTBEAT_SECONDS", 5, minimum=1)
+# A step still running this long after its timeout is stopped by ending its worker
+# process (it ignored the soft timeout); the reaper then deals with the step.
+PRSM_STEP_KILL_GRACE_SECONDS = env_int("PRSM_STEP_KILL_GRACE_SECONDS", 15, minimum=1)
+# How long a worker's task goes on running steps that the steps it finished made
+# ready, before it leaves them to the queue (fairness between runs); 0 never does.
+PRSM_WORKER_CONTINUE_SECONDS = env_float("PRSM_WORKER_CONTINUE_SECONDS", 1.0, minimum=0)
 # A running step whose heartbeat is older than this is taken to have lost its worker.
 PRSM_STALE_HEARTBEAT_SECONDS = env_int("PRSM_STALE_HEARTBEAT_SECONDS", 30, minimum=2)
 # A queued step whose message has not been claimed for this long is published again.

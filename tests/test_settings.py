@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from prsm_site.env import env_bool, env_int, env_list
+from prsm_site.env import env_bool, env_float, env_int, env_list
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,22 @@ def test_env_int_rejects_text_and_too_small(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PRSM_TEST_N", "-1")
     with pytest.raises(ImproperlyConfigured, match="at least 0"):
         env_int("PRSM_TEST_N", 1, minimum=0)
+
+
+@pytest.mark.parametrize("raw", ["soon", "nan", "inf", "-0.5"])
+def test_env_float_rejects_text_infinities_and_too_small(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("PRSM_TEST_F", raw)
+    with pytest.raises(ImproperlyConfigured, match="PRSM_TEST_F"):
+        env_float("PRSM_TEST_F", 1.0, minimum=0)
+
+
+def test_env_float_reads_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRSM_TEST_F", " 0.25 ")
+    assert env_float("PRSM_TEST_F", 1.0, minimum=0) == 0.25
+    monkeypatch.setenv("PRSM_TEST_F", "")
+    assert env_float("PRSM_TEST_F", 1.5) == 1.5
 
 
 def test_env_list_splits_and_strips(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,22 +44,24 @@ def _queues() -> list[QueueSpec]:
 def dispatch_for(
     execution: Execution, run: StepRun, *, countdown: float = 0.0, fresh_id: bool = True
 ) -> Dispatch:
-    from django.conf import settings
-
-    plan = _plan(execution)
-    spec = step_spec(plan, run)
-    timeout = getattr(spec, "timeout", None) or plan.step(run.step_id).timeout
-    limit = min(timeout or settings.PRSM_MAX_STEP_SECONDS, settings.PRSM_MAX_STEP_SECONDS)
     return Dispatch(
         run_id=run.pk,
         queue=run.queue,
         priority=PRIORITIES.get(execution.config.get("priority", "normal"), 5),
-        time_limit=limit,
         countdown=countdown,
         task_id=f"step-{run.pk}-{uuid.uuid4().hex[:12]}" if fresh_id else run.task_id,
         task_id_is_new=fresh_id,
         execution_pk=execution.pk,
+        run=run,
     )
+
+
+def step_time_limit(plan: RunPlan, run: StepRun) -> int:
+    """Seconds a run may take: its step's ``timeout``, capped by ``PRSM_MAX_STEP_SECONDS``."""
+    from django.conf import settings
+
+    timeout = getattr(step_spec(plan, run), "timeout", None) or plan.step(run.step_id).timeout
+    return min(timeout or settings.PRSM_MAX_STEP_SECONDS, settings.PRSM_MAX_STEP_SECONDS)
 
 
 def _plan(execution: Execution) -> RunPlan:

@@ -7,11 +7,15 @@ the result) passes through the redactor first.
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
+import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -21,11 +25,12 @@ from django.conf import settings
 from executions.models import Execution, StepRun
 from executions.services import engine, steps
 from executions.services.steps import Usage
-from executions.services.tx import plan_for
+from executions.services.tx import Continuation, plan_for
 from executions.steps import registry
 from executions.steps.base import StepContext, StepError, StepOutput
 from workflows.definition.references import ReferenceResolutionError
 
+logger = logging.getLogger(__name__)
 WORKER_HOST = socket.gethostname()
 _PRICE_CACHE: dict[str, tuple[float, Any]] = {}
 
@@ -73,17 +78,20 @@ class _Heartbeats:
 
     Started on first use and again after a fork; a step only registers and
     unregisters its run (starting a thread per step would cost a thread switch on
-    every step's path).
+    every step's path). The same thread keeps the hard time limit: a run still
+    going ``PRSM_STEP_KILL_GRACE_SECONDS`` after its timeout ignored the soft one
+    (a C extension that never returns to Python, say), so it is recorded as timed
+    out and the worker process is ended; Celery's pool starts a fresh one.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._runs: dict[int, int] = {}  # step run id → attempt
+        self._runs: dict[int, tuple[int, float]] = {}  # step run id → attempt, kill time
         self._pid: int | None = None
 
-    def add(self, run: StepRun) -> None:
+    def add(self, run: StepRun, *, kill_after: float) -> None:
         with self._lock:
-            self._runs[run.pk] = run.attempt
+            self._runs[run.pk] = (run.attempt, time.monotonic() + kill_after)
             if self._pid != os.getpid():
                 self._pid = os.getpid()
                 threading.Thread(target=self._loop, name="prsm-heartbeat", daemon=True).start()
@@ -97,21 +105,63 @@ class _Heartbeats:
 
         pid = os.getpid()
         while self._pid == pid:
-            time.sleep(settings.PRSM_HEARTBEAT_SECONDS)
+            time.sleep(min(settings.PRSM_HEARTBEAT_SECONDS, settings.PRSM_STEP_KILL_GRACE_SECONDS))
             with self._lock:
                 running = list(self._runs.items())
-            for run_id, attempt in running:
+            now = time.monotonic()
+            for run_id, (attempt, kill_at) in running:
                 try:
+                    if now >= kill_at:
+                        self._kill(run_id, attempt)
                     steps.step_run_heartbeat(step_run_id=run_id, attempt=attempt)
                 except Exception:  # a lost connection: the next beat tries again
                     close_old_connections()
+
+    @staticmethod
+    def _kill(run_id: int, attempt: int) -> None:
+        logger.error("Step run %s ignored its timeout; ending process %s", run_id, os.getpid())
+        steps.step_run_fail(
+            step_run_id=run_id,
+            attempt=attempt,
+            error_type="timeout",
+            message="The step ran past its timeout and did not stop; its worker was ended.",
+        )
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextmanager
+def _soft_time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``SoftTimeLimitExceeded`` in the step if it runs past ``seconds``.
+
+    A timer signal, so only on the main thread (where Celery's prefork pool runs
+    tasks); elsewhere the hard limit of ``_Heartbeats`` still applies. Disarmed
+    before the outcome is recorded: bookkeeping is never interrupted.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 _heartbeats = _Heartbeats()
 
 
-def step_run_execute(run: StepRun) -> None:
-    """Run a claimed step run to an outcome and record it (fenced by its attempt)."""
+def step_run_execute(run: StepRun, *, continuation: Continuation | None = None) -> StepRun | None:
+    """Run a claimed step run to an outcome and record it (fenced by its attempt).
+
+    With a ``continuation``, returns the next run this worker claimed in the same
+    transaction (see ``Continuation``), to be run next; otherwise None.
+    """
     from executions.security import Redactor, redaction_scope, seal_result
 
     execution = run.execution
@@ -122,9 +172,10 @@ def step_run_execute(run: StepRun) -> None:
     usage = Usage()
     resolved: Any = None
     started_wall, started_cpu = time.monotonic(), time.thread_time()
-    _heartbeats.add(run)
+    limit = engine.step_time_limit(plan, run)
+    _heartbeats.add(run, kill_after=limit + settings.PRSM_STEP_KILL_GRACE_SECONDS)
     try:
-        with redaction_scope(secrets.values()):
+        with redaction_scope(secrets.values()), _soft_time_limit(limit):
             step = plan.step(run.step_id)
             needs_all = step.type == "aggregation" and spec.input is None and spec.inputs is None
             scope = engine.Scope(
@@ -171,7 +222,7 @@ def step_run_execute(run: StepRun) -> None:
             input=resolved,
             usage=usage,
         )
-        return
+        return None
     except SoftTimeLimitExceeded:
         _measure(usage, started_wall, started_cpu, run.model_used)
         steps.step_run_fail(
@@ -182,7 +233,7 @@ def step_run_execute(run: StepRun) -> None:
             input=resolved,
             usage=usage,
         )
-        return
+        return None
     except Exception as exc:  # a bug in a function or provider: recorded, not lost
         _measure(usage, started_wall, started_cpu, run.model_used)
         steps.step_run_fail(
@@ -193,7 +244,7 @@ def step_run_execute(run: StepRun) -> None:
             input=resolved,
             usage=usage,
         )
-        return
+        return None
     finally:
         _heartbeats.remove(run)
     usage.input_tokens, usage.output_tokens = output.input_tokens, output.output_tokens
@@ -202,7 +253,7 @@ def step_run_execute(run: StepRun) -> None:
     result = redactor.redact(output.result)
     if execution.security_config.get("encrypt_intermediate_results"):
         result = seal_result(result)
-    steps.step_run_complete(
+    return steps.step_run_complete(
         step_run_id=run.pk,
         attempt=run.attempt,
         result=result,
@@ -210,6 +261,7 @@ def step_run_execute(run: StepRun) -> None:
         input=resolved,
         usage=usage,
         claimed=run,
+        continuation=continuation,
     )
 
 

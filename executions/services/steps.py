@@ -21,7 +21,7 @@ from executions import live
 from executions.engine.policy import decide
 from executions.models import Execution, ExecutionEvent, ExecutionStatus, StepRun, StepStatus
 from executions.services import engine
-from executions.services.tx import Tx
+from executions.services.tx import Continuation, Tx
 
 
 @dataclass
@@ -209,14 +209,17 @@ def step_run_complete(
     input: Any,
     usage: Usage,
     claimed: StepRun | None = None,
-) -> bool:
-    """Record a success for ``attempt`` and advance the execution. False if stale.
+    continuation: Continuation | None = None,
+) -> StepRun | None:
+    """Record a success for ``attempt`` and advance the execution (nothing if stale).
 
     ``claimed`` is the run as this worker claimed it, which saves two look-ups.
+    With a ``continuation``, returns the run of a step this made ready that the
+    worker claimed for itself in the same transaction, to run next.
     """
     execution_pk = claimed.execution_id if claimed else _execution_pk(step_run_id)
     if execution_pk is None:
-        return False
+        return None
     fields = {
         "status": StepStatus.COMPLETED,
         "result": result,
@@ -237,7 +240,8 @@ def step_run_complete(
                 pk=step_run_id, status=StepStatus.RUNNING, attempt=attempt
             ).update(**fields)
         if not updated:
-            return False
+            return None
+        tx.continuation = continuation
         run = claimed or StepRun.objects.get(pk=step_run_id)
         run.status, run.result = StepStatus.COMPLETED, result
         tx.emit(
@@ -252,7 +256,7 @@ def step_run_complete(
         if not _stop_if_over_budget(tx, step=run.key):
             engine.advance(tx, [run])
         tx.flush()
-    return True
+    return tx.continued
 
 
 def _stop_if_over_budget(tx: Tx, *, step: str) -> bool:

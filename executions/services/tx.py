@@ -43,11 +43,28 @@ class Dispatch:
     run_id: int
     queue: str
     priority: int
-    time_limit: int | None
     countdown: float = 0.0
     task_id: str = ""
     task_id_is_new: bool = False
     execution_pk: int | None = None
+    run: StepRun | None = None  # the run being dispatched, as this transaction knows it
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """A worker that may run, in the task it is in, one step this change makes ready.
+
+    A chain's next step then starts without a trip through the broker: it is
+    claimed in the same transaction that finished its predecessor (the same
+    guarded pending → running transition a message's claim makes, under the same
+    lock), and its task id is that of the task running it, so cancelling revokes
+    the right task. Only a step on the queue the worker took its message from
+    qualifies, and only without a countdown.
+    """
+
+    queue: str
+    task_id: str
+    worker_host: str
 
 
 @dataclass
@@ -58,6 +75,10 @@ class Tx:
     after_commit: list[Any] = field(default_factory=list)
     # PostgreSQL: runs to mark queued, written with the events by ``flush``.
     queued: tuple[list[int], datetime, str] | None = None
+    # Set by a worker that can run one more step in its task; ``flush`` then claims
+    # one dispatch for it instead of publishing it, and leaves it in ``continued``.
+    continuation: Continuation | None = None
+    continued: StepRun | None = None
 
     @classmethod
     def lock(cls, execution_pk: int) -> Tx:
@@ -104,6 +125,7 @@ class Tx:
 
     def flush(self) -> None:
         """Write the events and register what happens after commit."""
+        claimed = self._continue() if self.continuation else None
         if self.dispatches:
             from executions.tasks import publish_step_runs
 
@@ -119,9 +141,11 @@ class Tx:
             self.queued = None
         if self.events:  # after the dispatches: the next step starts before the push
             if connection.vendor == "postgresql":
-                _write_events_postgresql(self.execution, self.events, self.queued)
+                _write_events_postgresql(self.execution, self.events, self.queued, claimed)
                 self.queued = None
             else:
+                if claimed is not None:
+                    _update_claimed(claimed)
                 ExecutionEvent.objects.bulk_create(self.events)
                 Execution.objects.filter(pk=self.execution.pk).update(
                     event_seq=self.execution.event_seq
@@ -130,6 +154,48 @@ class Tx:
         for callback in self.after_commit:
             transaction.on_commit(callback)
         self.events, self.dispatches, self.after_commit = [], [], []
+
+    def _continue(self) -> StepRun | None:
+        """Take one dispatch for the worker's own task: the run goes to ``running``
+        (attempt + 1, this worker's heartbeat) in this transaction, with the
+        ``step.running`` event after its ``step.queued``; nothing is published."""
+        cont = self.continuation
+        assert cont is not None
+        for d in self.dispatches:
+            if d.run is not None and d.queue == cont.queue and not d.countdown:
+                break
+        else:
+            return None
+        run = d.run
+        self.dispatches.remove(d)
+        if self.queued is not None and run.pk in self.queued[0]:
+            self.queued[0].remove(run.pk)
+        now = timezone.now()
+        run.status, run.attempt = StepStatus.RUNNING, run.attempt + 1
+        run.started_at = run.heartbeat_at = now
+        run.queued_at = run.queued_at or now
+        run.worker_host, run.task_id, run.next_attempt_at = cont.worker_host, cont.task_id, None
+        run.execution = self.execution
+        self.emit(
+            "step.running",
+            run.key,
+            status=StepStatus.RUNNING,
+            attempt=run.attempt,
+            model_used=run.model_used,
+            worker=run.worker_host,
+        )
+        self.continued = run
+        return run
+
+
+_CLAIMED_FIELDS = (
+    "status", "attempt", "started_at", "heartbeat_at", "queued_at", "worker_host", "task_id",
+    "next_attempt_at",
+)  # fmt: skip
+
+
+def _update_claimed(run: StepRun) -> None:
+    StepRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in _CLAIMED_FIELDS})
 
 
 def _update_queued(run_ids: list[int], at: datetime, token: str) -> None:
@@ -149,6 +215,10 @@ WITH queued AS (
     SET status = '{StepStatus.QUEUED}', queued_at = %(queued_at)s,
         task_id = 'step-' || id || '-' || %(token)s
     WHERE id = ANY(%(queued_ids)s::bigint[])
+), claimed AS (
+    UPDATE {StepRun._meta.db_table}
+    SET {", ".join(f"{c} = %(claimed_{c})s" for c in _CLAIMED_FIELDS)}
+    WHERE id = %(claimed_id)s::bigint
 ), written AS (
     INSERT INTO {ExecutionEvent._meta.db_table}
         (execution_id, seq, type, step_key, payload, created_at)
@@ -166,6 +236,7 @@ def _write_events_postgresql(
     execution: Execution,
     events: list[ExecutionEvent],
     queued: tuple[list[int], datetime, str] | None,
+    claimed: StepRun | None,
 ) -> None:
     encoder = ExecutionEvent._meta.get_field("payload").encoder  # type: ignore[attr-defined]
     params = {
@@ -179,6 +250,11 @@ def _write_events_postgresql(
         "queued_ids": queued[0] if queued else [],
         "queued_at": queued[1] if queued else None,
         "token": queued[2] if queued else "",
+        "claimed_id": claimed.pk if claimed else None,
     }
+    for name in _CLAIMED_FIELDS:
+        value = getattr(claimed, name) if claimed else None
+        field = StepRun._meta.get_field(name)
+        params[f"claimed_{name}"] = field.get_db_prep_save(value, connection) if claimed else None
     with connection.cursor() as cursor:
         cursor.execute(_WRITE_EVENTS, params)

@@ -738,11 +738,6 @@ def test_group_names_are_valid_channel_group_names(alice: Any, alice_workflow: s
         live.execution_group("exec with spaces")
 
 
-class _BrokenLayer:
-    async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        raise ConnectionError("Redis is down")
-
-
 @pytest.mark.django_db
 def test_publish_failure_is_logged_and_never_breaks_the_commit(
     alice: Any,
@@ -751,17 +746,52 @@ def test_publish_failure_is_logged_and_never_breaks_the_commit(
     caplog: pytest.LogCaptureFixture,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    monkeypatch.setattr(live, "_publisher", live._LayerPublisher())
-    monkeypatch.setattr(live, "get_channel_layer", lambda: _BrokenLayer())
+    # nothing listens on port 1
+    publisher = live._GroupPublisher(timeout=0.5, backoff=60, url="redis://127.0.0.1:1/0")
+    monkeypatch.setattr(live, "_publisher", publisher)
     execution = new_execution(alice_workflow, alice)
     with caplog.at_level(logging.WARNING, logger="executions.live"):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             seq = emit(execution.pk, "execution.started")
-        assert live._publisher.wait_idle(10)  # publishing is queued, never waited for
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            emit(execution.pk, "step.queued")  # suspended: dropped without trying
+        assert time.monotonic() - started < 0.1
     assert seq == 1
     assert len(callbacks) == 1
-    assert ExecutionEvent.objects.filter(execution=execution).count() == 1
-    assert "Could not publish live event" in caplog.text
+    assert ExecutionEvent.objects.filter(execution=execution).count() == 2
+    assert caplog.text.count("Could not publish live event") == 1
+
+
+def test_published_messages_reach_a_channel_layer_subscriber() -> None:
+    """What the publisher writes to Redis is what the layer's own ``group_send`` would
+    have: a subscriber added with ``group_add`` receives it, unchanged and in order."""
+    from channels.layers import get_channel_layer
+
+    async def scenario() -> list[dict[str, Any]]:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add("execution.exec_publish_test", channel)
+        await layer.group_add("workflow.wf_publish_test", channel)
+        messages = [
+            {"type": live.GROUP_MESSAGE_TYPE, "event": {"seq": n, "payload": {"n": [n, "é"]}}}
+            for n in (1, 2)
+        ]
+        publisher = live._GroupPublisher()
+        await asyncio.to_thread(
+            publisher.publish_all,
+            [(("execution.exec_publish_test", "workflow.wf_publish_test"), m) for m in messages],
+        )
+        received = [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(4)]
+        await layer.flush()
+        return received
+
+    received = asyncio.run(scenario())
+    assert [m["event"]["seq"] for m in received] == [1, 1, 2, 2]
+    assert received[0] == {
+        "type": live.GROUP_MESSAGE_TYPE,
+        "event": {"seq": 1, "payload": {"n": [1, "é"]}},
+    }
 
 
 @pytest.mark.django_db
