@@ -137,7 +137,11 @@ class StepRun(models.Model):
     outcomes: a worker records its result only for the attempt it claimed.
     """
 
-    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="step_runs")
+    # Not indexed alone: the (execution, status) index and the (execution, key)
+    # constraint serve every look-up by execution, and each index is a write per step.
+    execution = models.ForeignKey(
+        Execution, on_delete=models.CASCADE, related_name="step_runs", db_index=False
+    )
     key = models.CharField(max_length=200)
     step_id = models.CharField(max_length=100)
     iteration = models.PositiveIntegerField(null=True, blank=True)
@@ -175,8 +179,29 @@ class StepRun(models.Model):
         ]
         indexes = [
             models.Index(fields=["execution", "status"]),
-            models.Index(fields=["status", "heartbeat_at"]),
-            models.Index(fields=["status", "queued_at"]),
+            # The reaper's look-ups, each on the few rows in one state. Partial on
+            # purpose: an index led by status alone tempted the planner into scanning
+            # every queued row of every run for a claim by primary key.
+            models.Index(
+                fields=["heartbeat_at"],
+                condition=models.Q(status="running"),
+                name="steprun_running_idx",
+            ),
+            models.Index(
+                fields=["queued_at"], condition=models.Q(status="queued"), name="steprun_queued_idx"
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="retrying"),
+                name="steprun_retrying_idx",
+            ),
+            # The children of a composite still open: whether a loop or a branch is
+            # done is a probe of this, not a count over all its children.
+            models.Index(
+                fields=["parent"],
+                condition=~models.Q(status__in=sorted(STEP_TERMINAL)),
+                name="steprun_open_children_idx",
+            ),
         ]
         ordering = ["execution", "id"]
 
@@ -187,7 +212,10 @@ class StepRun(models.Model):
 class ExecutionEvent(models.Model):
     """One state change, numbered per execution (``seq`` 1, 2, …), never edited."""
 
-    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="events")
+    # Not indexed alone: the (execution, seq) constraint serves look-ups by execution.
+    execution = models.ForeignKey(
+        Execution, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     seq = models.PositiveIntegerField()
     type = models.CharField(max_length=50)
     step_key = models.CharField(max_length=200, blank=True, default="")

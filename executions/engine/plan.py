@@ -40,9 +40,21 @@ class RunPlan:
     data_deps: dict[str, set[str]]
     dependents: dict[str, set[str]] = field(default_factory=dict)
     steps: dict[str, Step] = field(default_factory=dict)
+    _inline_reads: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def step(self, step_id: str) -> Step:
         return self.steps[step_id]
+
+    def reads(self, step_id: str, part: str, spec: Step | InlineStep) -> set[str]:
+        """The steps whose results a run of ``spec`` reads: the step's own data
+        dependencies, or those of its loop body or branch (``part``), which may
+        read less than the step (a loop iterating over one step's big result)."""
+        if spec is self.steps[step_id]:
+            return self.data_deps[step_id]
+        found = self._inline_reads.get((step_id, part))
+        if found is None:
+            found = self._inline_reads[(step_id, part)] = referenced_steps(spec)
+        return found
 
     def branch_key(self, step_id: str, branch: str) -> str:
         return f"{step_id}.{branch}"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from executions.engine.plan import BRANCHES, QueueSpec, RunPlan, final_result, queue_for
@@ -187,11 +189,21 @@ def advance(tx: Tx, changed: Iterable[StepRun] = ()) -> None:
             ).values_list("pk", flat=True)
         )
     ready: list[StepRun] = []
+    # What ``_dispatch`` needs to know of the runs, from the last query that read it,
+    # while nothing has changed it since (a query less on most completions).
+    load: _Load | None = None
     while candidates or parents:
-        finished = _settle_parents(tx, parents)
+        if parents:
+            finished, load = _settle_parents(tx, parents)
+        else:
+            finished = []
         parents = set()
         newly: list[StepRun] = list(finished)
-        newly += _settle_candidates(tx, candidates, ready)
+        settled, counted = _settle_candidates(tx, candidates, ready)
+        newly += settled
+        load = counted or load
+        if any(run.status != StepStatus.SKIPPED for run in settled):
+            load = None  # a composite started: its children are new runs
         candidates = set()
         for run in newly:
             if run.status in STEP_TERMINAL:
@@ -200,24 +212,78 @@ def advance(tx: Tx, changed: Iterable[StepRun] = ()) -> None:
                 parents.add(run.pk)
         if execution.status in EXECUTION_TERMINAL:
             return
-    if not _dispatch(tx, ready):
+    if not _dispatch(tx, ready, load):
         _finalize_if_done(tx)
 
 
-def _settle_candidates(tx: Tx, step_ids: set[str], ready: list[StepRun]) -> list[StepRun]:
+@dataclass(frozen=True)
+class _Load:
+    """How many runs are active and how many wait for room. ``exact`` if counted;
+    otherwise each is only 0 or 1 (whether there is any), from index probes."""
+
+    active: int
+    waiting: int
+    exact: bool
+
+
+def _probe_load(outer: str) -> dict[str, Exists]:
+    """Whether any run of the execution ``outer`` names is active, and any waits:
+    two index probes, as annotations."""
+    runs = StepRun.objects.filter(execution=OuterRef(outer))
+    return {
+        "any_active": Exists(runs.filter(status__in=sorted(STEP_ACTIVE))),
+        "any_waiting": Exists(runs.filter(status=StepStatus.READY)),
+    }
+
+
+# PostgreSQL: the candidates still pending, every dependency of a candidate that has
+# not completed, and the counts ``_dispatch`` needs, in one query. The counts come
+# on every row (and on a row of NULLs when nothing matches).
+_READINESS = f"""
+SELECT r.*, c.active AS n_active, c.waiting AS n_waiting
+FROM (
+    SELECT count(*) FILTER (WHERE status IN ({", ".join(f"'{s}'" for s in sorted(STEP_ACTIVE))}))
+               AS active,
+           count(*) FILTER (WHERE status = '{StepStatus.READY}') AS waiting
+    FROM {StepRun._meta.db_table} WHERE execution_id = %(execution)s
+) c
+LEFT JOIN {StepRun._meta.db_table} r ON r.execution_id = %(execution)s AND (
+    (r.key = ANY(%(candidates)s::text[]) AND r.status = '{StepStatus.PENDING}')
+    OR (r.key = ANY(%(deps)s::text[]) AND r.status <> '{StepStatus.COMPLETED}')
+)
+"""  # noqa: S608 - table and status names are constants
+
+
+def _readiness_rows(
+    ex: Execution, step_ids: set[str], dep_keys: set[str]
+) -> tuple[list[StepRun], _Load | None]:
+    if connection.vendor != "postgresql":
+        rows = StepRun.objects.filter(execution=ex).filter(
+            Q(key__in=list(step_ids), status=StepStatus.PENDING)
+            | (Q(key__in=list(dep_keys)) & ~Q(status=StepStatus.COMPLETED))
+        )
+        return list(rows), None
+    params = {"execution": ex.pk, "candidates": list(step_ids), "deps": list(dep_keys)}
+    found = list(StepRun.objects.raw(_READINESS, params))
+    load = _Load(active=found[0].n_active, waiting=found[0].n_waiting, exact=True)
+    return [row for row in found if row.pk is not None], load
+
+
+def _settle_candidates(
+    tx: Tx, step_ids: set[str], ready: list[StepRun]
+) -> tuple[list[StepRun], _Load | None]:
     """Decide pending steps whose dependencies are all done: skip them, start a
-    composite, or add a leaf to ``ready``. Returns the runs whose state changed."""
+    composite, or add a leaf to ``ready``. Returns the runs whose state changed,
+    and the active and waiting counts as the query found them, if it read them."""
+    if not step_ids:
+        return [], None
     plan = tx.plan
     ex = tx.execution
-    # One query: the candidates still pending, and every dependency of a candidate
-    # that has not completed (what readiness and skipping are decided on).
     dep_keys = set().union(*(plan.deps[step_id] for step_id in step_ids))
     pending: dict[str, StepRun] = {}
     open_status: dict[str, str] = {}
-    for row in StepRun.objects.filter(execution=ex).filter(
-        Q(key__in=list(step_ids), status=StepStatus.PENDING)
-        | (Q(key__in=list(dep_keys)) & ~Q(status=StepStatus.COMPLETED))
-    ):
+    rows, load = _readiness_rows(ex, step_ids, dep_keys)
+    for row in rows:
         if row.key in step_ids and row.status == StepStatus.PENDING:
             pending[row.key] = row
         if row.key in dep_keys:
@@ -248,7 +314,7 @@ def _settle_candidates(tx: Tx, step_ids: set[str], ready: list[StepRun]) -> list
             changed.append(_start_conditional(tx, run))
         else:
             ready.append(run)
-    return changed
+    return changed, load
 
 
 def _fail_step(tx: Tx, run: StepRun, error_type: str, message: str) -> StepRun:
@@ -325,22 +391,29 @@ def _start_conditional(tx: Tx, run: StepRun) -> StepRun:
     return run
 
 
-def _settle_parents(tx: Tx, parent_ids: set[int]) -> list[StepRun]:
-    """Complete composites whose children are all done; start a sequential loop's next item."""
+def _settle_parents(tx: Tx, parent_ids: set[int]) -> tuple[list[StepRun], _Load | None]:
+    """Complete composites whose children are all done; start a sequential loop's next
+    item. Also returns whether any run is active or waiting, if nothing changed."""
     done: list[StepRun] = []
-    if not parent_ids:
-        return done
-    # Count, in the same query: a 1000-iteration loop must not load every child on
-    # each completion.
-    parents = StepRun.objects.filter(pk__in=list(parent_ids), status=StepStatus.RUNNING).annotate(
-        open_children=Count("children", filter=~Q(children__status__in=STEP_TERMINAL)),
-        pending_children=Count("children", filter=Q(children__status=StepStatus.PENDING)),
+    # Probes, in the same query, on the index of open children: a 1000-iteration
+    # loop must not count (or load) its children on each completion.
+    open_children = StepRun.objects.filter(parent=OuterRef("pk")).exclude(
+        status__in=sorted(STEP_TERMINAL)
     )
+    parents = list(
+        StepRun.objects.filter(pk__in=list(parent_ids), status=StepStatus.RUNNING).annotate(
+            has_open=Exists(open_children),
+            has_started=Exists(open_children.exclude(status=StepStatus.PENDING)),
+            **_probe_load("execution"),
+        )
+    )
+    changed = False
     for parent in parents:
-        if parent.open_children:
-            if parent.open_children == parent.pending_children:  # a sequential loop, between items
+        if parent.has_open:
+            if not parent.has_started:  # a sequential loop, between items
                 following = parent.children.filter(status=StepStatus.PENDING).order_by("iteration")
                 _set(tx, following[0], StepStatus.READY, "step.ready")
+                changed = True
             continue
         children = list(parent.children.order_by("iteration", "id"))
         step = tx.plan.step(parent.step_id)
@@ -356,22 +429,38 @@ def _settle_parents(tx: Tx, parent_ids: set[int]) -> list[StepRun]:
             result = open_result(ran[0].result) if ran else None
         _set(tx, parent, StepStatus.COMPLETED, "step.completed", result=result)
         done.append(parent)
-    return done
+        changed = True
+    if changed or not parents:
+        return done, None
+    return done, _Load(
+        active=int(parents[0].any_active), waiting=int(parents[0].any_waiting), exact=False
+    )
 
 
-def _dispatch(tx: Tx, ready: list[StepRun]) -> bool:
+def _dispatch(tx: Tx, ready: list[StepRun], load: _Load | None = None) -> bool:
     """Queue what is ready, up to ``max_parallel_steps`` at a time.
 
     ``ready`` are leaves that just became ready (still ``pending`` in the table);
     runs already ``ready`` in the table (waiting for room, loop iterations) go first.
-    The rest wait as ``ready``. Returns whether anything is active or waiting.
+    The rest wait as ``ready``. ``load``: the active and waiting runs, if the caller
+    has it up to date. Returns whether anything is active or waiting.
     """
     ex = tx.execution
     limit = int(ex.config.get("max_parallel_steps") or DEFAULT_MAX_PARALLEL)
-    counts = StepRun.objects.filter(execution=ex).aggregate(
-        active=Count("id", filter=Q(status__in=STEP_ACTIVE)),
-        waiting=Count("id", filter=Q(status=StepStatus.READY)),
-    )
+    if not ready:
+        if load is None:  # only work if a run waits for room: probes, not a count
+            flags = Execution.objects.filter(pk=ex.pk).annotate(**_probe_load("pk"))
+            active, waiting = flags.values_list("any_active", "any_waiting").get()
+            load = _Load(active=int(active), waiting=int(waiting), exact=False)
+        if not load.waiting:
+            return bool(load.active)
+    if load is None or not load.exact:
+        counted = StepRun.objects.filter(execution=ex).aggregate(
+            active=Count("id", filter=Q(status__in=STEP_ACTIVE)),
+            waiting=Count("id", filter=Q(status=StepStatus.READY)),
+        )
+        load = _Load(active=counted["active"], waiting=counted["waiting"], exact=True)
+    counts = {"active": load.active, "waiting": load.waiting}
     room = limit - counts["active"]
     chosen: list[StepRun] = []
     if counts["waiting"] and room > 0:

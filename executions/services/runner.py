@@ -178,10 +178,12 @@ def step_run_execute(run: StepRun, *, continuation: Continuation | None = None) 
         with redaction_scope(secrets.values()), _soft_time_limit(limit):
             step = plan.step(run.step_id)
             needs_all = step.type == "aggregation" and spec.input is None and spec.inputs is None
+            part = "body" if run.iteration is not None else run.key
             scope = engine.Scope(
                 inputs=inputs,
                 results=engine.results_of(
-                    execution, plan.deps[run.step_id] if needs_all else plan.data_deps[run.step_id]
+                    execution,
+                    plan.deps[run.step_id] if needs_all else plan.reads(run.step_id, part, spec),
                 ),
                 secrets=secrets,
             )

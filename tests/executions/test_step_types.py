@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
+
 from tests.executions.helpers import (
     create_workflow,
     detail,
@@ -178,6 +180,38 @@ def test_sequential_loop_runs_in_order(worker: Any, alice: Any) -> None:
     )
     for earlier, later in itertools.pairwise(iterations):
         assert earlier.completed_at <= later.started_at
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_loop_body_reads_another_steps_result(worker: Any, alice: Any, parallel: bool) -> None:
+    """The body reads what it references (here ``prefix``), not only what the loop
+    iterates over; iterations of a sequential loop follow one another."""
+    _, ex, body = _run(
+        alice,
+        {
+            "name": "body reads",
+            "steps": [
+                {"id": "prefix", "type": "data_processing", "function": "noop", "input": "p"},
+                {"id": "items", "type": "data_processing", "function": "noop", "input": [1, 2, 3]},
+                {
+                    "id": "each",
+                    "type": "loop",
+                    "iterate_over": "${items.result}",
+                    "parallel": parallel,
+                    "step": {
+                        "type": "data_processing",
+                        "function": "noop",
+                        "input": "${prefix.result}:${loop.current_item}",
+                    },
+                },
+            ],
+        },
+    )
+    assert body["status"] == "completed", body
+    assert body["final_result"] == ["p:1", "p:2", "p:3"]
+    assert [r.status for k, r in sorted(runs(ex).items()) if k.startswith("each[")] == [
+        "completed"
+    ] * 3
 
 
 def test_loop_over_max_iterations_fails_clearly(worker: Any, alice: Any) -> None:
