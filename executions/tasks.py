@@ -23,19 +23,31 @@ RUN_STEP = "executions.run_step"
     bind=True, name=RUN_STEP, acks_late=True, reject_on_worker_lost=True, ignore_result=True
 )
 def run_step(self: Any, step_run_id: int, execution_pk: int | None = None) -> None:
-    run = steps.step_run_claim(
-        step_run_id=step_run_id, execution_pk=execution_pk, worker_host=runner.WORKER_HOST
-    )
-    # For PRSM_WORKER_CONTINUE_SECONDS the task goes on with a step that the one it
-    # finished made ready (on this worker's queue), without a trip through the broker.
     started = time.monotonic()
+    run = steps.step_run_claim(
+        step_run_id=step_run_id,
+        execution_pk=execution_pk,
+        worker_host=runner.WORKER_HOST,
+        task_id=self.request.id,
+    )
+    if run is None:
+        return  # a duplicate or late message: someone else has it, or it is finished
+    # The task may go on with a step that the one it finished made ready on this
+    # worker's queue, without a trip through the broker (see ``Continuation``).
     queue = (self.request.delivery_info or {}).get("routing_key")
-    while run is not None:  # None: a duplicate or late message, or nothing to continue with
-        continuation = None
-        if queue and time.monotonic() - started < settings.PRSM_WORKER_CONTINUE_SECONDS:
-            continuation = Continuation(
-                queue=queue, task_id=self.request.id, worker_host=runner.WORKER_HOST
-            )
+    hard_limit = (self.request.timelimit or (None, None))[0]
+    continuation = (
+        Continuation(
+            queue=queue,
+            task_id=self.request.id,
+            worker_host=runner.WORKER_HOST,
+            window_ends=started + settings.PRSM_WORKER_CONTINUE_SECONDS,
+            deadline=started + hard_limit if hard_limit else float("inf"),
+        )
+        if queue and settings.PRSM_WORKER_CONTINUE_SECONDS > 0
+        else None
+    )
+    while run is not None:
         run = runner.step_run_execute(run, continuation=continuation)
 
 
@@ -52,20 +64,18 @@ def reap() -> dict[str, int]:
 def publish_step_runs(dispatches: Iterable[Any]) -> None:
     """Publish one ``run_step`` message per dispatch (after commit).
 
-    A step's own timeout is kept by the worker (``runner.step_time_limit``); the
-    message's hard limit only stops a task that outlived any step it may run.
+    A step's own timeout is kept by the worker (``runner``). The message's hard
+    limit stops what that cannot (code that holds the interpreter lock): the
+    step's limit, plus the window in which the task may continue with more steps,
+    plus twice the grace (``Continuation`` only takes a step that fits).
     """
-    hard_limit = (
-        settings.PRSM_MAX_STEP_SECONDS
-        + settings.PRSM_WORKER_CONTINUE_SECONDS
-        + 2 * settings.PRSM_STEP_KILL_GRACE_SECONDS
-    )
+    allowance = settings.PRSM_WORKER_CONTINUE_SECONDS + 2 * settings.PRSM_STEP_KILL_GRACE_SECONDS
     for d in dispatches:
         options: dict[str, Any] = {
             "queue": d.queue,
             "priority": d.priority,
             "task_id": d.task_id,
-            "time_limit": hard_limit,
+            "time_limit": d.time_limit + allowance,
         }
         if d.countdown:
             options["countdown"] = d.countdown

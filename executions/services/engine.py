@@ -50,6 +50,7 @@ def dispatch_for(
         run_id=run.pk,
         queue=run.queue,
         priority=PRIORITIES.get(execution.config.get("priority", "normal"), 5),
+        time_limit=step_time_limit(_plan(execution), run),
         countdown=countdown,
         task_id=f"step-{run.pk}-{uuid.uuid4().hex[:12]}" if fresh_id else run.task_id,
         task_id_is_new=fresh_id,

@@ -117,16 +117,24 @@ class _Heartbeats:
                 except Exception:  # a lost connection: the next beat tries again
                     close_old_connections()
 
-    @staticmethod
-    def _kill(run_id: int, attempt: int) -> None:
-        logger.error("Step run %s ignored its timeout; ending process %s", run_id, os.getpid())
-        steps.step_run_fail(
+    def _still_running(self, run_id: int, attempt: int) -> bool:
+        with self._lock:
+            return self._runs.get(run_id, (None, 0.0))[0] == attempt
+
+    def _kill(self, run_id: int, attempt: int) -> None:
+        """End the process of a step that ignored its timeout, once the timeout is
+        recorded; not if the step has finished meanwhile (its outcome stands)."""
+        if not self._still_running(run_id, attempt):
+            return
+        recorded = steps.step_run_fail(
             step_run_id=run_id,
             attempt=attempt,
             error_type="timeout",
             message="The step ran past its timeout and did not stop; its worker was ended.",
         )
-        os.kill(os.getpid(), signal.SIGKILL)
+        if recorded and self._still_running(run_id, attempt):
+            logger.error("Step run %s ignored its timeout; ending process %s", run_id, os.getpid())
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 @contextmanager
@@ -150,7 +158,8 @@ def _soft_time_limit(seconds: float) -> Iterator[None]:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        # None: the previous handler was not set from Python; the default is restored
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
 
 
 _heartbeats = _Heartbeats()

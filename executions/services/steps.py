@@ -62,7 +62,7 @@ _CLAIM_EXECUTION = (
 _CLAIM_RUN = (
     f"UPDATE {StepRun._meta.db_table} SET status = '{StepStatus.RUNNING}', "  # noqa: S608
     "attempt = attempt + 1, started_at = %s, heartbeat_at = %s, worker_host = %s, "
-    "next_attempt_at = NULL "
+    "next_attempt_at = NULL, task_id = COALESCE(%s, task_id) "
     f"WHERE id = %s AND status IN ('{StepStatus.QUEUED}', '{StepStatus.RETRYING}') "
     "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING *"
 )
@@ -97,7 +97,8 @@ WITH ex AS (
 ), run AS (
     UPDATE {StepRun._meta.db_table} SET status = '{StepStatus.RUNNING}',
         attempt = attempt + 1, started_at = %(now)s, heartbeat_at = %(now)s,
-        worker_host = %(host)s, next_attempt_at = NULL
+        worker_host = %(host)s, next_attempt_at = NULL,
+        task_id = COALESCE(%(task)s, task_id)
     WHERE id = %(run)s AND status IN ('{StepStatus.QUEUED}', '{StepStatus.RETRYING}')
       AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
       AND EXISTS (SELECT 1 FROM ex)
@@ -124,9 +125,17 @@ FROM run, seq
 
 
 def step_run_claim(
-    *, step_run_id: int, worker_host: str, execution_pk: int | None = None
+    *,
+    step_run_id: int,
+    worker_host: str,
+    execution_pk: int | None = None,
+    task_id: str | None = None,
 ) -> StepRun | None:
     """Take a queued (or due retrying) run for this worker; None if someone else has it.
+
+    ``task_id`` is the Celery task that claims it, recorded so that a cancel
+    revokes the task really running the step (a message delivered again after a
+    lost worker may claim a run whose latest message had another id).
 
     The hottest path of the engine. On PostgreSQL it is one statement; elsewhere three:
     lock the execution row while taking the next event number (only if the run is
@@ -138,7 +147,7 @@ def step_run_claim(
         return None
     now = timezone.now()
     if connection.vendor == "postgresql":
-        return _claim_postgresql(step_run_id, execution_pk, worker_host[:200], now)
+        return _claim_postgresql(step_run_id, execution_pk, worker_host[:200], now, task_id)
     stamp = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -147,7 +156,9 @@ def step_run_claim(
         if row is None:  # finished or cancelled: nothing runs any more
             return None
         claimed = list(
-            StepRun.objects.raw(_CLAIM_RUN, [stamp, stamp, worker_host[:200], step_run_id, stamp])
+            StepRun.objects.raw(
+                _CLAIM_RUN, [stamp, stamp, worker_host[:200], task_id, step_run_id, stamp]
+            )
         )
         if not claimed:  # a duplicate or late message
             transaction.set_rollback(True)
@@ -177,9 +188,15 @@ def _running_payload(run: StepRun) -> dict[str, Any]:
 
 
 def _claim_postgresql(
-    step_run_id: int, execution_pk: int, worker_host: str, now: Any
+    step_run_id: int, execution_pk: int, worker_host: str, now: Any, task_id: str | None
 ) -> StepRun | None:
-    params = {"execution": execution_pk, "run": step_run_id, "host": worker_host, "now": now}
+    params = {
+        "execution": execution_pk,
+        "run": step_run_id,
+        "host": worker_host,
+        "now": now,
+        "task": task_id,
+    }
     # One statement is its own transaction in autocommit: one round trip, no BEGIN or
     # COMMIT. Inside a caller's transaction it simply joins it.
     claimed = list(StepRun.objects.raw(_CLAIM_ONE_STATEMENT, params))
@@ -282,10 +299,16 @@ _COMPLETE_COLUMNS = (
     "error_message", "cpu_seconds", "memory_mb", "wall_seconds", "gpu_seconds",
     "input_tokens", "output_tokens", "cost",
 )  # fmt: skip
+# Every column of the execution but its definition: a big workflow's document would
+# be read and parsed on every step, and the plan compiled from it is cached anyway.
+_EXECUTION_COLUMNS = ", ".join(
+    f.column for f in Execution._meta.concrete_fields if f.name != "definition"
+)
 # PostgreSQL: lock the execution row and record the fenced outcome in one statement.
 _LOCK_AND_COMPLETE = f"""
 WITH ex AS (
-    SELECT * FROM {Execution._meta.db_table} WHERE id = %(execution)s FOR UPDATE
+    SELECT {_EXECUTION_COLUMNS} FROM {Execution._meta.db_table}
+    WHERE id = %(execution)s FOR UPDATE
 ), done AS (
     UPDATE {StepRun._meta.db_table}
     SET {", ".join(f"{c} = %({c})s" for c in _COMPLETE_COLUMNS)}

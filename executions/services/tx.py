@@ -9,10 +9,12 @@ websocket pushes happen only after the transaction commits.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
@@ -43,6 +45,7 @@ class Dispatch:
     run_id: int
     queue: str
     priority: int
+    time_limit: int  # the step's own, in seconds
     countdown: float = 0.0
     task_id: str = ""
     task_id_is_new: bool = False
@@ -59,12 +62,17 @@ class Continuation:
     guarded pending → running transition a message's claim makes, under the same
     lock), and its task id is that of the task running it, so cancelling revokes
     the right task. Only a step on the queue the worker took its message from
-    qualifies, and only without a countdown.
+    qualifies, only without a countdown, only until ``window_ends`` (fairness to
+    other runs' messages), and only if its time limit, plus the grace before its
+    worker is ended, ends before the task's own hard limit (``deadline``).
+    Times are ``time.monotonic()``.
     """
 
     queue: str
     task_id: str
     worker_host: str
+    window_ends: float
+    deadline: float = float("inf")
 
 
 @dataclass
@@ -161,8 +169,17 @@ class Tx:
         ``step.running`` event after its ``step.queued``; nothing is published."""
         cont = self.continuation
         assert cont is not None
+        now = time.monotonic()
+        if now >= cont.window_ends:
+            return None
+        grace = settings.PRSM_STEP_KILL_GRACE_SECONDS
         for d in self.dispatches:
-            if d.run is not None and d.queue == cont.queue and not d.countdown:
+            if (
+                d.run is not None
+                and d.queue == cont.queue
+                and not d.countdown
+                and now + d.time_limit + grace <= cont.deadline
+            ):
                 break
         else:
             return None
