@@ -241,7 +241,8 @@ def _probe_load(outer: str) -> dict[str, Exists]:
 # not completed, and the counts ``_dispatch`` needs, in one query. The counts come
 # on every row (and on a row of NULLs when nothing matches).
 _READINESS = f"""
-SELECT r.*, c.active AS n_active, c.waiting AS n_waiting
+SELECT {", ".join(f"r.{f.column}" for f in StepRun._meta.concrete_fields)},
+    c.active AS n_active, c.waiting AS n_waiting
 FROM (
     SELECT count(*) FILTER (WHERE status IN ({", ".join(f"'{s}'" for s in sorted(STEP_ACTIVE))}))
                AS active,

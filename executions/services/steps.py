@@ -53,6 +53,10 @@ def _execution_pk(step_run_id: int) -> int | None:
     return StepRun.objects.filter(pk=step_run_id).values_list("execution_id", flat=True).first()
 
 
+# The step-run columns, named: a prepared statement that said ``*`` would fail
+# ("cached plan must not change result type") in a worker still running while a
+# migration adds a column.
+_RUN_COLUMNS = ", ".join(f.column for f in StepRun._meta.concrete_fields)
 # UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35): the ORM has no update that returns rows.
 _CLAIM_EXECUTION = (
     f"UPDATE {Execution._meta.db_table} SET event_seq = event_seq + 1 "  # noqa: S608 - constants
@@ -64,7 +68,7 @@ _CLAIM_RUN = (
     "attempt = attempt + 1, started_at = %s, heartbeat_at = %s, worker_host = %s, "
     "next_attempt_at = NULL, task_id = COALESCE(%s, task_id) "
     f"WHERE id = %s AND status IN ('{StepStatus.QUEUED}', '{StepStatus.RETRYING}') "
-    "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING *"
+    f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING {_RUN_COLUMNS}"
 )
 _EXECUTIONS: dict[int, Execution] = {}
 
@@ -102,7 +106,7 @@ WITH ex AS (
     WHERE id = %(run)s AND status IN ('{StepStatus.QUEUED}', '{StepStatus.RETRYING}')
       AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
       AND EXISTS (SELECT 1 FROM ex)
-    RETURNING *
+    RETURNING {_RUN_COLUMNS}
 ), seq AS (
     UPDATE {Execution._meta.db_table} SET event_seq = event_seq + 1
     WHERE id = %(execution)s AND EXISTS (SELECT 1 FROM run)
