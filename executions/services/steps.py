@@ -21,7 +21,7 @@ from executions import live
 from executions.engine.policy import decide
 from executions.models import Execution, ExecutionEvent, ExecutionStatus, StepRun, StepStatus
 from executions.services import engine
-from executions.services.tx import Continuation, Tx
+from executions.services.tx import Continuation, Tx, running_payload
 
 
 @dataclass
@@ -175,20 +175,11 @@ def step_run_claim(
             seq=row[0],
             type="step.running",
             step_key=run.key,
-            payload=_running_payload(run),
+            payload=running_payload(run),
             created_at=now,
         )
         live.event_publish_on_commit(event)
     return run
-
-
-def _running_payload(run: StepRun) -> dict[str, Any]:
-    return {
-        "status": StepStatus.RUNNING,
-        "attempt": run.attempt,
-        "model_used": run.model_used,
-        "worker": run.worker_host,
-    }
 
 
 def _claim_postgresql(
@@ -214,7 +205,7 @@ def _claim_postgresql(
         seq=run.claimed_seq,
         type="step.running",
         step_key=run.key,
-        payload=_running_payload(run),
+        payload=running_payload(run),
         created_at=now,
     )
     live.event_publish_on_commit(event)  # at once in autocommit: the claim is committed

@@ -193,16 +193,20 @@ class Tx:
         run.queued_at = run.queued_at or now
         run.worker_host, run.task_id, run.next_attempt_at = cont.worker_host, cont.task_id, None
         run.execution = self.execution
-        self.emit(
-            "step.running",
-            run.key,
-            status=StepStatus.RUNNING,
-            attempt=run.attempt,
-            model_used=run.model_used,
-            worker=run.worker_host,
-        )
+        self.emit("step.running", run.key, **running_payload(run))
         self.continued = run
         return run
+
+
+def running_payload(run: StepRun) -> dict[str, Any]:
+    """The payload of a ``step.running`` event, for every claim (the PostgreSQL claim
+    statement builds the same object in SQL)."""
+    return {
+        "status": StepStatus.RUNNING,
+        "attempt": run.attempt,
+        "model_used": run.model_used,
+        "worker": run.worker_host,
+    }
 
 
 _CLAIMED_FIELDS = (

@@ -40,6 +40,17 @@ def _chain(n: int) -> list[dict[str, Any]]:
     ]
 
 
+def _sleep(step_id: str, seconds: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": step_id,
+        "type": "data_processing",
+        "function": "sleep",
+        "input": 1,
+        "parameters": {"seconds": seconds},
+        **extra,
+    }
+
+
 def _transitions(ex: str, step: str) -> list[str]:
     return [e.type for e in events(ex) if e.step_key == step]
 
@@ -67,14 +78,7 @@ def test_a_step_past_its_timeout_fails_with_timeout(
 ) -> None:
     """Whether the slow step came in its own message or was continued from the step
     before it, its own ``timeout`` stops it."""
-    slow = {
-        "id": "slow",
-        "type": "data_processing",
-        "function": "sleep",
-        "input": 1,
-        "parameters": {"seconds": 30},
-        "timeout": 1,
-    }
+    slow = _sleep("slow", 30, timeout=1)
     steps = [*_chain(1), {**slow, "depends_on": ["s0"]}] if after_another_step else [slow]
     wf = create_workflow(alice, {"name": "slow", "steps": steps})
     started = time.monotonic()
@@ -132,13 +136,7 @@ def test_a_task_only_continues_with_a_step_whose_time_limit_fits_its_own(
 def test_a_task_stops_continuing_once_its_window_has_passed(worker: Any, alice: Any) -> None:
     """The window is checked when the next step is claimed, not when the task began
     its first step: a step longer than the window hands its successor to the queue."""
-    slow = {
-        "id": "slow",
-        "type": "data_processing",
-        "function": "sleep",
-        "input": 1,
-        "parameters": {"seconds": 1.5},
-    }
+    slow = _sleep("slow", 1.5)
     after = {"id": "after", "type": "data_processing", "function": "noop", "input": 2}
     wf = create_workflow(
         alice, {"name": "window", "steps": [slow, {**after, "depends_on": ["slow"]}]}
