@@ -8,11 +8,16 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install setup run test lint format check clean frontend frontend-check chromium lock
+.PHONY: install setup run test test-multihost lint format check clean frontend frontend-check chromium lock
 
-$(STAMP): requirements.lock
+# The locked dependencies (hashes checked), then this checkout itself, editable and
+# without dependencies, so `.venv/bin/prsm` and `import prsm` run the code in prsm/.
+# (Not `-e ./sdk`: its wheel force-includes ../prsm, and hatchling copies force-included
+# files into an editable install, so the CLI would run a stale copy.)
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 # The browser app: npm ci from the lock file, then a Vite build into static/dist.
@@ -42,6 +47,7 @@ install: $(STAMP) $(MANIFEST)
 
 setup: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_builtin_templates
 
 run: setup
@@ -51,9 +57,19 @@ run: setup
 test: install frontend-check chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+# Three worker hosts as network namespaces sharing PostgreSQL and Redis, one cut off
+# mid-run (tests/reliability/test_multihost.py). Root, DATABASE_URL and REDIS_URL.
+test-multihost: install
+	$(PY) -m pytest -m multihost tests/reliability $(PYTEST_ARGS)
+
+# Every static gate CI runs: lint and format of the Python, import contracts, types,
+# and the TypeScript formatter.
+lint: install $(FRONTEND_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	cd frontend && npx prettier --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy .
 
 format: install
 	$(VENV)/bin/ruff format .

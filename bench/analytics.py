@@ -58,7 +58,7 @@ from django.utils import timezone
 from executions import analytics
 from executions.models import Execution, StepRun
 from workflows import services
-from workflows.definitions import definition_require_valid
+from workflows.definition_checks import definition_require_valid
 from workflows.models import AuditEntry, Workflow
 
 SMALL, LARGE = 1_000, 100_000
@@ -78,7 +78,7 @@ def _workflow(user, name: str) -> Workflow:
 
 def _seed(workflow: Workflow, user, count: int, rng: random.Random) -> None:
     now = timezone.now()
-    version = workflow.current_version
+    version = workflow.published_version()
     rows = []
     for _ in range(count):
         created = now - timedelta(seconds=rng.uniform(60, 29 * 86400))
@@ -105,6 +105,7 @@ def _seed(workflow: Workflow, user, count: int, rng: random.Random) -> None:
         if rng.random() >= STEP_RUN_SHARE:
             continue
         start = execution.started_at
+        assert start is not None  # every row above has one
         for step in STEPS:
             end = start + timedelta(seconds=rng.uniform(0.5, 5))
             runs.append(

@@ -53,7 +53,7 @@ from bench.celery_tasks import mark, noop
 from executions.models import EXECUTION_TERMINAL, Execution, StepRun
 from executions.services.lifecycle import execution_start
 from workflows import services
-from workflows.definitions import definition_require_valid
+from workflows.definition_checks import definition_require_valid
 
 CHAIN_STEPS = 40
 FAN_OUT = 1000
@@ -120,12 +120,8 @@ def _raw_fan(r: redis.Redis) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        sys.exit("Run on the production stack: set DATABASE_URL (PostgreSQL) and REDIS_URL.")
-    call_command("migrate", verbosity=0)
-    user, _ = get_user_model().objects.get_or_create(username="bench")
-    r = redis.Redis.from_url(settings.REDIS_URL)
+def start_worker() -> subprocess.Popen:
+    """One 2-process Celery worker on the default queue (the engine's settings), started."""
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -151,8 +147,18 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    time.sleep(4)  # worker start-up
+    return worker
+
+
+def main() -> None:
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        sys.exit("Run on the production stack: set DATABASE_URL (PostgreSQL) and REDIS_URL.")
+    call_command("migrate", verbosity=0)
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    worker = start_worker()
     try:
-        time.sleep(4)  # worker start-up
         chain_wf = _workflow(
             user,
             "bench chain",

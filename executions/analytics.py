@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,9 +45,9 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from executions.models import EXECUTION_TERMINAL, Execution, ExecutionStatus, StepRun, StepStatus
+from workflows.instants import WindowInvalid, parse_instant
 from workflows.models import Workflow
 
 TIMEFRAMES: dict[str, timedelta] = {
@@ -67,14 +67,6 @@ NO_MODEL = "(no model)"
 FINISHED = [str(s) for s in EXECUTION_TERMINAL]
 
 
-class WindowInvalid(ValueError):
-    """A bad timeframe/start/end; ``param`` names the query parameter."""
-
-    def __init__(self, param: str, message: str):
-        super().__init__(message)
-        self.param = param
-
-
 @dataclass(frozen=True)
 class Window:
     start: datetime
@@ -83,25 +75,6 @@ class Window:
 
     def to_dict(self) -> dict[str, Any]:
         return {"timeframe": self.timeframe, "start": self.start, "end": self.end}
-
-
-def parse_instant(raw: str, param: str, *, end: bool) -> datetime:
-    try:
-        # a bare date first: parse_datetime also reads "2024-01-15" (as midnight)
-        day = parse_date(raw) if len(raw) == 10 else None
-        value = None if day is not None else parse_datetime(raw)
-    except ValueError:  # well-formed but impossible (month 13)
-        value = day = None
-    if value is None:
-        if day is None:
-            raise WindowInvalid(
-                param, "An ISO 8601 date or date-time, e.g. 2024-01-15 or 2024-01-15T10:30:00Z."
-            )
-        # an end date includes that whole day
-        value = datetime.combine(day + timedelta(days=1) if end else day, time.min)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
 
 
 def window_resolve(
@@ -248,7 +221,7 @@ def workflow_analytics(*, workflow: Workflow, window: Window) -> dict[str, Any]:
         }
 
     overall = summed(cells)
-    by_status = {s: 0 for s in ExecutionStatus.values}
+    by_status = {s: 0 for s in ExecutionStatus.values()}
     days: dict[Any, list[dict[str, Any]]] = {}
     for cell in cells:
         by_status[cell["status"]] = by_status.get(cell["status"], 0) + cell["n"]

@@ -28,12 +28,15 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from executions import live
 from executions.models import Execution
+from executions.operations.metrics import WEBSOCKETS
+from workflows.access import token_group, user_access_group, workflow_access_group
 from workflows.models import Workflow
 
 logger = logging.getLogger(__name__)
 
 CLOSE_BAD_REQUEST = 4400
-CLOSE_UNAUTHENTICATED = 4401
+CLOSE_UNAUTHENTICATED = 4401  # also: the API token the socket was opened with was revoked
+CLOSE_FORBIDDEN = 4403  # the user lost read access while the socket was open
 CLOSE_NOT_FOUND = 4404  # also "may not read": the same answer, as in the REST API
 
 _SEQ = re.compile(r"^[0-9]{1,10}$")
@@ -45,12 +48,14 @@ def _db(func: Any) -> Any:
     return database_sync_to_async(func, thread_sensitive=False)
 
 
-_execution_for_user = _db(live.execution_for_user)
+_execution_readable = _db(live.execution_readable)
 _workflow_for_user = _db(live.workflow_for_user)
 _execution_snapshot = _db(live.execution_snapshot)
 _workflow_snapshot = _db(live.workflow_snapshot)
 _events_after = _db(live.events_after)
 _workflow_events_after = _db(live.workflow_events_after)
+_execution_workflow_public_id = _db(live.execution_workflow_public_id)
+_token_active = _db(live.token_active)
 
 
 def parse_after(query_string: bytes) -> int | None:
@@ -64,7 +69,22 @@ def parse_after(query_string: bytes) -> int | None:
 
 
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
-    """What both streams share: refusing, joining groups, and the ping."""
+    """What both streams share: refusing, joining groups, the ping, and counting
+    open connections for ``/metrics``."""
+
+    _counted = False
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        if not self._counted:
+            self._counted = True
+            WEBSOCKETS.inc()
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self._counted:
+            self._counted = False
+            WEBSOCKETS.dec()
+        await super().websocket_disconnect(message)
 
     async def refuse(self, code: int, reason: str) -> None:
         # Accept first: a close before the handshake completes reaches the client as
@@ -84,6 +104,52 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)  # the base class leaves these groups on disconnect
+
+    # --- access that ends while the socket is open (``workflows.access``) -----------
+
+    user: Any
+    ended = False
+
+    async def watch_access(self, workflow_public_id: str) -> bool:
+        """Join the groups that say access may have ended: the user's, the workflow's
+        and, for a socket opened with an API token, the token's.
+
+        Then look again (False: access ended meanwhile): a change committed between
+        the handshake's check and the join would otherwise go unheard.
+        """
+        await self.join(user_access_group(self.user.pk))
+        await self.join(workflow_access_group(workflow_public_id))
+        token_id = self.scope.get("api_token_id")
+        if token_id is not None:
+            await self.join(token_group(token_id))
+            if not await _token_active(token_id):
+                await self.end(CLOSE_UNAUTHENTICATED, "token revoked")
+                return False
+        if not await self.still_readable():
+            await self.end(CLOSE_FORBIDDEN, "access revoked")
+            return False
+        return True
+
+    async def still_readable(self) -> bool:
+        """Whether the user may still read what this socket streams."""
+        raise NotImplementedError
+
+    async def end(self, code: int, reason: str) -> None:
+        """Close the stream; nothing more is sent on it."""
+        if self.ended:
+            return
+        self.ended = True
+        logger.info("Websocket %s closed with %s: %s", self.scope.get("path"), code, reason)
+        await self.close(code=code, reason=reason)
+
+    async def access_changed(self, message: dict[str, Any]) -> None:
+        """``access.changed``: grants changed; close with 4403 if read access ended."""
+        if not self.ended and not await self.still_readable():
+            await self.end(CLOSE_FORBIDDEN, "access revoked")
+
+    async def token_revoked(self, message: dict[str, Any]) -> None:
+        """``token.revoked``: the API token this socket was opened with was revoked."""
+        await self.end(CLOSE_UNAUTHENTICATED, "token revoked")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # Clients have nothing to say but "ping"; anything else, even invalid JSON,
@@ -119,12 +185,14 @@ class ExecutionConsumer(_LiveConsumer):
             await self.refuse(CLOSE_BAD_REQUEST, "after must be a non-negative integer")
             return
         public_id = self.scope["url_route"]["kwargs"]["execution_id"]
-        execution = await _execution_for_user(user=user, public_id=public_id)
+        execution = await _execution_readable(user=user, public_id=public_id)
         if execution is None:
             await self.refuse(CLOSE_NOT_FOUND, "execution not found")
             return
-        self.execution = execution
+        self.execution, self.user = execution, user
         await self.accept()
+        if not await self.watch_access(await _execution_workflow_public_id(execution)):
+            return
         # Join before reading the snapshot: an event committed after the snapshot's
         # read is published after that commit, so it reaches this consumer.
         await self.join(live.execution_group(execution.public_id))
@@ -154,8 +222,14 @@ class ExecutionConsumer(_LiveConsumer):
         # "you have every event committed before your ping". One indexed query.
         await self.catch_up()
 
+    async def still_readable(self) -> bool:
+        found = await _execution_readable(user=self.user, public_id=self.execution.public_id)
+        return found is not None
+
     async def execution_event(self, message: dict[str, Any]) -> None:
         """A live event from the channel layer (``live.GROUP_MESSAGE_TYPE``)."""
+        if self.ended:
+            return
         event = message["event"]
         seq = event["seq"]
         if seq <= self.last_seq:
@@ -190,8 +264,10 @@ class WorkflowConsumer(_LiveConsumer):
         if workflow is None:
             await self.refuse(CLOSE_NOT_FOUND, "workflow not found")
             return
-        self.workflow = workflow
+        self.workflow, self.user = workflow, user
         await self.accept()
+        if not await self.watch_access(workflow.public_id):
+            return
         await self.join(live.workflow_group(workflow.public_id))  # before the snapshot
         snapshot = await _workflow_snapshot(workflow)
         await self.send_json(snapshot)
@@ -210,8 +286,14 @@ class WorkflowConsumer(_LiveConsumer):
             if len(batch) < live.REPLAY_BATCH:
                 return
 
+    async def still_readable(self) -> bool:
+        found = await _workflow_for_user(user=self.user, public_id=self.workflow.public_id)
+        return found is not None
+
     async def execution_event(self, message: dict[str, Any]) -> None:
         """A live event of any execution of this workflow."""
+        if self.ended:
+            return
         event = message["event"]
         execution_id, seq = event["execution_id"], event["seq"]
         last = self.last_seq.get(execution_id, 0)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import redis
 from asgiref.sync import async_to_sync
@@ -33,36 +33,22 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from executions.core import states
+from executions.core.attempts import attempt_history
 from executions.models import (
+    EXECUTION_TERMINAL,
     Execution,
     ExecutionEvent,
     ExecutionStatus,
     StepRun,
 )
 from workflows.models import Workflow
-from workflows.selectors import WorkflowNotFound, workflow_get, workflows_for_user
+from workflows.selectors import WorkflowNotFound, workflow_get
 
 logger = logging.getLogger(__name__)
 
 #: Every event type the engine emits (``docs/events.md`` describes each payload).
-EVENT_TYPES = frozenset(
-    {
-        "execution.started",
-        "execution.completed",
-        "execution.failed",
-        "execution.cancelled",
-        "execution.timed_out",
-        "step.ready",
-        "step.queued",
-        "step.running",
-        "step.retrying",
-        "step.completed",
-        "step.failed",
-        "step.skipped",
-        "step.cancelled",
-        "step.fallback",
-    }
-)
+EVENT_TYPES = states.EVENT_TYPES  # every move of the table, and the notes
 
 #: Channel-layer message type; Channels dispatches it to ``execution_event()``.
 GROUP_MESSAGE_TYPE = "execution.event"
@@ -231,7 +217,9 @@ class _GroupPublisher:
     def _redis_pubsub(self, layer: Any) -> tuple[Any, str] | None:
         """A Redis client (one per process: a forked worker makes its own) and the
         channel prefix, when ``layer`` is the pub/sub layer on one Redis."""
-        config = settings.CHANNEL_LAYERS.get("default", {}).get("CONFIG", {})
+        # A plain setting: mypy infers its type from the literal in settings.py.
+        layers = cast(dict[str, dict[str, Any]], settings.CHANNEL_LAYERS)
+        config: dict[str, Any] = layers.get("default", {}).get("CONFIG", {})
         hosts = config.get("hosts") or []
         if not isinstance(layer, RedisPubSubChannelLayer) or len(hosts) != 1:
             return None
@@ -248,6 +236,7 @@ class _GroupPublisher:
 
 
 _publisher = _GroupPublisher()
+_notice_publisher = _GroupPublisher(backoff=0)
 
 
 def _publish(groups: tuple[str, ...], message: dict[str, Any]) -> None:
@@ -255,6 +244,18 @@ def _publish(groups: tuple[str, ...], message: dict[str, Any]) -> None:
         _publisher.publish(groups, message)
     except Exception:  # never let a websocket push break the caller's commit hooks
         logger.exception("Live event publishing failed")
+
+
+def notice_publish(groups: tuple[str, ...], message: dict[str, Any]) -> None:
+    """Send an access notice (``workflows.access``) to every consumer in ``groups``.
+
+    Not through the live events' publisher: a notice must not be dropped while that
+    one is suspended after a failure, so it gets its own (same round trip).
+    """
+    try:
+        _notice_publisher.publish(groups, message)
+    except Exception:
+        logger.exception("Access notice publishing failed")
 
 
 def event_publish_on_commit(event: ExecutionEvent) -> None:
@@ -284,7 +285,7 @@ def event_publish_on_commit(event: ExecutionEvent) -> None:
 def events_publish_on_commit(events: Iterable[ExecutionEvent]) -> None:
     """:func:`event_publish_on_commit` for all the events of one transaction, sent in
     order with a single hop to the publishing loop (a 1000-step fan-out is 1000 events)."""
-    items = []
+    items: list[tuple[tuple[str, ...], dict[str, Any]]] = []
     for event in events:
         try:
             message = event_payload(event)
@@ -331,6 +332,23 @@ _STEP_FIELDS = (
 )
 
 
+# What saying why a step waits reads besides ``_STEP_FIELDS`` (not sent as such).
+_WAITING_FIELDS = ("parent_id", "iteration", "queue", "next_attempt_at")
+# What a step's ``attempt_history`` is made from besides ``_STEP_FIELDS`` (not sent as such).
+_HISTORY_FIELDS = ("attempts_log",)
+
+
+def _steps_waiting(execution: Execution, status: str, rows: list[dict[str, Any]]) -> dict[int, Any]:
+    """``selectors.steps_waiting`` for snapshot rows (read as values, not models), as of
+    the execution ``status`` the snapshot read."""
+    from executions.selectors import steps_waiting
+
+    if status in EXECUTION_TERMINAL:
+        return {}
+    runs = [StepRun(pk=r["id"], **{k: v for k, v in r.items() if k != "id"}) for r in rows]
+    return steps_waiting(execution, runs)
+
+
 def execution_snapshot(execution: Execution) -> dict[str, Any]:
     """The first message on an execution socket: its state as of ``last_seq``.
 
@@ -346,16 +364,29 @@ def execution_snapshot(execution: Execution) -> dict[str, Any]:
         .values("status", "created_at", "started_at", "completed_at", "total_cost", "last_seq")
         .get()
     )
+    rows = list(
+        StepRun.objects.filter(execution_id=execution.pk)
+        .order_by("id")
+        .values("id", *_STEP_FIELDS, *_WAITING_FIELDS, *_HISTORY_FIELDS)
+    )
+    waiting = _steps_waiting(execution, row["status"], rows)
     steps = [
         {
-            **step,
+            **{name: step[name] for name in _STEP_FIELDS},
             "cost": _money(step["cost"]),
             "started_at": _iso(step["started_at"]),
             "completed_at": _iso(step["completed_at"]),
+            "waiting": waiting.get(step["id"]),
+            "attempt_history": attempt_history(
+                step["attempts_log"],
+                status=step["status"],
+                attempt=step["attempt"],
+                model=step["model_used"],
+                started_at=step["started_at"],
+                completed_at=step["completed_at"],
+            ),
         }
-        for step in StepRun.objects.filter(execution_id=execution.pk)
-        .order_by("id")
-        .values(*_STEP_FIELDS)
+        for step in rows
     ]
     return {
         "kind": "snapshot",
@@ -421,18 +452,28 @@ def workflow_snapshot(workflow: Workflow) -> dict[str, Any]:
 # --- reads for the consumers (synchronous; consumers wrap them) -----------------------
 
 
-def execution_for_user(*, user: Any, public_id: str) -> Execution | None:
-    """The execution if ``user`` may read its workflow, else ``None`` (reads as 404).
+def execution_readable(*, user: Any, public_id: str) -> Execution | None:
+    """The execution if ``user`` may read its workflow, else ``None`` (reads as 404):
+    ``selectors.execution_for_user`` for a consumer, which answers with a close code."""
+    from executions.selectors import ExecutionNotFound, execution_for_user
 
-    Executions inherit access from their workflow; a deleted workflow's runs are
-    as invisible as the workflow. One query.
-    """
-    readable = workflows_for_user(user).values("pk")
-    return (
-        Execution.objects.select_related("workflow")
-        .filter(public_id=public_id, workflow__in=readable)
-        .first()
-    )
+    try:
+        return execution_for_user(user=user, public_id=public_id)
+    except ExecutionNotFound:
+        return None
+
+
+def execution_workflow_public_id(execution: Execution) -> str:
+    """The public id of the workflow ``execution`` belongs to (for its access group)."""
+    return _workflow_public_id(execution)
+
+
+def token_active(token_id: int) -> bool:
+    """Whether the API token with this id is still neither revoked nor expired."""
+    from workflows.models import ApiToken
+
+    token = ApiToken.objects.filter(pk=token_id).first()
+    return token is not None and token.is_active()
 
 
 def workflow_for_user(*, user: Any, public_id: str) -> Workflow | None:

@@ -2,7 +2,8 @@
 the append-only event log that feeds live updates.
 
 The rows are the engine's state: Celery messages only say "look at step run N".
-Status changes go through ``executions.services.transitions`` and nowhere else.
+Status changes go through ``executions.services.transitions`` and nowhere else;
+the legal ones are the table in ``executions.core.states``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from executions.core.states import (  # noqa: F401 - re-exported: the models' vocabulary
+    EXECUTION_TERMINAL,
+    SLOT_HOLDING,
+    STEP_ACTIVE,
+    STEP_OPEN,
+    STEP_TERMINAL,
+    ExecutionStatus,
+    StepStatus,
+)
 from workflows.ids import new_public_id
 from workflows.models import Workflow, WorkflowVersion
 
@@ -21,41 +31,6 @@ def execution_id() -> str:
 
 def webhook_message_id() -> str:
     return new_public_id("msg")
-
-
-class ExecutionStatus(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    TIMED_OUT = "timed_out"
-
-
-class StepStatus(models.TextChoices):
-    PENDING = "pending"
-    READY = "ready"
-    QUEUED = "queued"
-    RUNNING = "running"
-    RETRYING = "retrying"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-
-
-EXECUTION_TERMINAL = frozenset(
-    {
-        ExecutionStatus.COMPLETED,
-        ExecutionStatus.FAILED,
-        ExecutionStatus.CANCELLED,
-        ExecutionStatus.TIMED_OUT,
-    }
-)
-STEP_TERMINAL = frozenset(
-    {StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.CANCELLED}
-)
-STEP_ACTIVE = frozenset({StepStatus.QUEUED, StepStatus.RUNNING, StepStatus.RETRYING})
 
 
 class Execution(models.Model):
@@ -86,7 +61,7 @@ class Execution(models.Model):
     )
 
     status = models.CharField(
-        max_length=20, choices=ExecutionStatus.choices, default=ExecutionStatus.QUEUED
+        max_length=20, choices=ExecutionStatus.choices(), default=ExecutionStatus.QUEUED.value
     )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -148,8 +123,13 @@ class StepRun(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
-    status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
+    status = models.CharField(
+        max_length=20, choices=StepStatus.choices(), default=StepStatus.PENDING.value
+    )
     attempt = models.PositiveIntegerField(default=0)
+    # A wide join's (``RunPlan.counted``) dependencies not finished yet, counted down
+    # as they finish; at zero or below its dependencies are read and it is decided.
+    deps_open = models.IntegerField(default=0)
     queue = models.CharField(max_length=50, default="default")
     model_used = models.CharField(max_length=200, blank=True, default="")
     loop_item = models.JSONField(null=True, blank=True)
@@ -295,3 +275,20 @@ class UploadedFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.name})"
+
+
+class QueueDeclaration(models.Model):
+    """The worker queues and task routes every process of a deployment agrees on.
+
+    One row (pk 1): the first web or worker process to start records its settings'
+    view (``PRSM_WORKER_QUEUES``, ``CELERY_TASK_ROUTES``); every later one compares
+    its own with it and refuses to start when they differ
+    (``executions.operations.queues``). ``manage.py queues --declare`` replaces it.
+    """
+
+    declared = models.JSONField()
+    recorded_by = models.CharField(max_length=255)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"queues recorded by {self.recorded_by} at {self.recorded_at:%Y-%m-%d %H:%M}"

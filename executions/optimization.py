@@ -14,7 +14,7 @@ from executions.models import EXECUTION_TERMINAL, Execution, StepRun, StepStatus
 from workflows import catalog
 from workflows.definition.optimize import StepHistory, optimize
 from workflows.definition.schema import WorkflowDefinition
-from workflows.definitions import definition_check
+from workflows.definition_checks import definition_check
 from workflows.models import Workflow
 
 HISTORY_DAYS = 30

@@ -29,10 +29,11 @@ Redaction
     and each one does something:
 
     ``encrypt_intermediate_results``
-        The engine stores every ``StepRun.result`` through :func:`seal_result`
-        (``{"__sealed__": "<fernet token>"}``) and reads it back through
-        :func:`open_result`, which passes unsealed values through unchanged, so
-        readers need not know which executions were sealed. The execution's
+        The engine stores every ``StepRun.result``, and every ``StepRun.input``
+        (the resolved input, which holds the previous steps' results), through
+        :func:`seal_result` (``{"__sealed__": "<fernet token>"}``) and reads them
+        back through :func:`open_result`, which passes unsealed values through
+        unchanged, so readers need not know which executions were sealed. The execution's
         ``final_result`` stays plain: it is what the caller asked for.
     ``audit_logging``
         The engine records an audit row for the execution's lifecycle (who

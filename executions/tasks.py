@@ -6,17 +6,15 @@ Messages carry ids only — never inputs, results or secrets.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 
-from executions import notifications  # noqa: F401  (registers the notification tasks)
-from executions.services import lifecycle, reaper, runner, steps
+from executions import notifications
+from executions.services import lifecycle, reaper, runner, step_runs
+from executions.services.dispatch import EXECUTION_TIMEOUT, RUN_STEP
 from executions.services.tx import Continuation
-
-RUN_STEP = "executions.run_step"
 
 
 @shared_task(
@@ -24,10 +22,13 @@ RUN_STEP = "executions.run_step"
 )
 def run_step(self: Any, step_run_id: int, execution_pk: int | None = None) -> None:
     started = time.monotonic()
-    run = steps.step_run_claim(
+    # The Celery node name (name@host): two workers on one machine are told apart,
+    # and the workers view matches running steps to the registry's entries.
+    worker = self.request.hostname or runner.WORKER_HOST
+    run = step_runs.step_run_claim(
         step_run_id=step_run_id,
         execution_pk=execution_pk,
-        worker_host=runner.WORKER_HOST,
+        worker_host=worker,
         task_id=self.request.id,
     )
     if run is None:
@@ -40,7 +41,7 @@ def run_step(self: Any, step_run_id: int, execution_pk: int | None = None) -> No
         Continuation(
             queue=queue,
             task_id=self.request.id,
-            worker_host=runner.WORKER_HOST,
+            worker_host=worker,
             window_ends=started + settings.PRSM_WORKER_CONTINUE_SECONDS,
             deadline=started + hard_limit if hard_limit else float("inf"),
         )
@@ -51,47 +52,32 @@ def run_step(self: Any, step_run_id: int, execution_pk: int | None = None) -> No
         run = runner.step_run_execute(run, continuation=continuation)
 
 
-@shared_task(name="executions.execution_timeout", ignore_result=True)
+@shared_task(name=EXECUTION_TIMEOUT, ignore_result=True)
 def execution_timeout(execution_pk: int) -> None:
     lifecycle.execution_time_out(execution_pk=execution_pk)
 
 
 @shared_task(name="executions.tasks.reap", ignore_result=True)
-def reap() -> dict[str, int]:
-    return reaper.reap()
+def reap(interval: float | None = None) -> dict[str, int] | None:
+    """One pass per beat interval, however many beats publish (``reaper.reap_once``)."""
+    return reaper.reap_once(interval)
 
 
-def publish_step_runs(dispatches: Iterable[Any]) -> None:
-    """Publish one ``run_step`` message per dispatch (after commit).
-
-    A step's own timeout is kept by the worker (``runner``). The message's hard
-    limit stops what that cannot (code that holds the interpreter lock): the
-    step's limit, plus the window in which the task may continue with more steps,
-    plus twice the grace (``Continuation`` only takes a step that fits).
-    """
-    allowance = settings.PRSM_WORKER_CONTINUE_SECONDS + 2 * settings.PRSM_STEP_KILL_GRACE_SECONDS
-    for d in dispatches:
-        options: dict[str, Any] = {
-            "queue": d.queue,
-            "priority": d.priority,
-            "task_id": d.task_id,
-            "time_limit": d.time_limit + allowance,
-        }
-        if d.countdown:
-            options["countdown"] = d.countdown
-        run_step.apply_async(args=[d.run_id, d.execution_pk], **options)
+# --------------------------------------------------------------------------- notifications
 
 
-def schedule_execution_timeout(execution_pk: int, seconds: float) -> None:
-    execution_timeout.apply_async(args=[execution_pk], countdown=seconds)
+@shared_task(name=notifications.DELIVER_WEBHOOK, ignore_result=True)
+def deliver_webhook(delivery_id: int) -> None:
+    """One attempt; on failure, the next one is published with the backoff countdown."""
+    notifications.webhook_deliver(delivery_id=delivery_id)
 
 
-def revoke_tasks(waiting: list[str], running: list[str]) -> None:
-    """Revoke queued messages, and stop steps still running (their results are fenced
-    off anyway: the step run is no longer ``running``)."""
-    from prsm_site.celery import app
-
-    if waiting:
-        app.control.revoke(waiting)
-    if running:
-        app.control.revoke(running, terminate=True, signal="SIGTERM")
+@shared_task(
+    name=notifications.SEND_EMAIL_NOTIFICATION,
+    ignore_result=True,
+    autoretry_for=(OSError,),  # SMTP errors are OSErrors
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_email_notification(execution_id: int, event: str) -> None:
+    notifications.notification_email_send(execution_id=execution_id, event=event)

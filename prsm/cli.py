@@ -1,7 +1,7 @@
 """The ``prsm`` command line: workflows, runs and executions from a terminal.
 
     prsm workflows list|get ID|create -f wf.yaml|validate -f wf.yaml|export ID [--format yaml]
-    prsm run WORKFLOW_ID --input key=value ... [--watch]
+    prsm run WORKFLOW_ID --input key=value ... [--max-parallel N] [--watch]
     prsm executions list WF_ID | get WF_ID EXEC_ID | cancel WF_ID EXEC_ID | resume WF_ID EXEC_ID
 
 Reads ``PRSM_API_KEY`` and ``PRSM_BASE_URL`` (or ``--api-key``/``--base-url``). Output is
@@ -24,7 +24,7 @@ from prsm.models import Execution
 
 WORKFLOW_COLUMNS = ["id", "name", "status", "version", "step_count", "owner", "updated_at"]
 EXECUTION_COLUMNS = ["execution_id", "status", "is_test", "started_at", "duration_seconds"]
-STEP_COLUMNS = ["id", "status", "attempts", "model_used", "cost", "result", "error"]
+STEP_COLUMNS = ["id", "status", "attempts", "model_used", "cost", "result", "error", "waiting"]
 
 
 def _cell(value: Any, width: int = 60) -> str:
@@ -152,7 +152,10 @@ class Command:
 
     def run(self) -> int:
         a = self.args
-        execution = self.client.workflows.execute(a.workflow_id, inputs=parse_inputs(a.input))
+        config = {"max_parallel_steps": a.max_parallel} if a.max_parallel else None
+        execution = self.client.workflows.execute(
+            a.workflow_id, inputs=parse_inputs(a.input), execution_config=config
+        )
         if not a.watch:
             if a.json:
                 self.emit(execution.data)
@@ -162,6 +165,7 @@ class Command:
         if not a.json:
             print(f"execution {execution.id} {execution.status}", file=self.out, flush=True)
         monitor = self.client.workflows.monitor(execution.id, start=False)
+        said: dict[str, str] = {}  # the reason last printed for each step
 
         @monitor.on_event
         def progress(event: dict[str, Any]) -> None:
@@ -174,9 +178,25 @@ class Command:
                 detail = f" {payload.get('error_type', '')}: {payload.get('error_message', '')}"
             elif isinstance(payload.get("error"), dict):
                 detail = f" {payload['error'].get('type')}: {payload['error'].get('message')}"
+            waiting = payload.get("waiting")
+            if isinstance(waiting, dict) and waiting.get("message"):
+                # (retrying: the reason names the last error already)
+                detail = f" — {waiting['message']}"
+                said[str(event.get("step"))] = str(waiting["message"])
             where = f" {event['step']}" if event.get("step") else ""
             line = f"[{event['seq']:>3}] {event['type']}{where}{detail}"
             print(line.rstrip(), file=self.out, flush=True)
+
+        @monitor.on_step_waiting
+        def waiting(step: str, why: dict[str, Any]) -> None:
+            """Reasons no event line carried: the snapshot's, and a pending step's
+            shorter list once one of its dependencies finished."""
+            message = str(why.get("message"))
+            if a.json or said.get(step) == message:
+                return
+            said[step] = message
+            status = monitor.steps.get(step, {}).get("status", "")
+            print(f"      {step} {status}: {message}", file=self.out, flush=True)
 
         monitor.run(timeout=a.timeout)
         final = execution.refresh()
@@ -199,7 +219,10 @@ class Command:
         print_record(execution.data, self.out, skip=["steps", "inputs", "config"])
         if execution.steps:
             print("", file=self.out)
-            print_table(execution.steps, STEP_COLUMNS, self.out)
+            rows = [{**s, "waiting": _waiting_message(s)} for s in execution.steps]
+            print_table(rows, STEP_COLUMNS, self.out)
+            for step in execution.steps:
+                print_attempts(step, self.out)
 
     def executions_list(self) -> int:
         page = self.client.workflows.executions(
@@ -231,6 +254,42 @@ class Command:
         else:
             print_record(execution.data, self.out)
         return 0
+
+
+def _seconds(value: Any) -> str:
+    return f"{value:g} s" if isinstance(value, (int, float)) else "?"
+
+
+def attempt_line(attempt: dict[str, Any]) -> str:
+    """One attempt: ``#2 gpt-4 failed after 1.2 s: rate_limit: … (then waited 2 s)``."""
+    parts = [f"#{attempt.get('attempt')}", attempt.get("model") or "-", attempt.get("status", "")]
+    if attempt.get("duration_seconds") is not None:
+        parts.append(f"after {_seconds(attempt['duration_seconds'])}")
+    line = " ".join(str(p) for p in parts)
+    if attempt.get("error_type"):
+        line += f": {attempt['error_type']}: {_cell(attempt.get('error_message') or '', 160)}"
+    wait = attempt.get("wait_seconds")
+    if attempt.get("next_model"):
+        line += f" (then {attempt['next_model']})"
+    elif isinstance(wait, (int, float)) and wait > 0:
+        line += f" (then waited {_seconds(wait)})"
+    return line
+
+
+def print_attempts(step: dict[str, Any], out: TextIO) -> None:
+    """The attempts of a step that needed more than one, or whose only one failed."""
+    history = step.get("attempt_history") or []
+    if len(history) < 2 and all(a.get("status") in ("succeeded", "running") for a in history):
+        return
+    print(f"\nattempts of {step.get('id')}:", file=out)
+    for attempt in history:
+        print(f"  {attempt_line(attempt)}", file=out)
+
+
+def _waiting_message(step: dict[str, Any]) -> str | None:
+    """Why an open step waits ("Waiting for clean, fetch"), or None."""
+    waiting = step.get("waiting")
+    return str(waiting.get("message")) if isinstance(waiting, dict) else None
 
 
 def _issue(issue: Any) -> str:
@@ -280,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--watch", "-w", action="store_true", help="follow live; exit 0 only if ok")
     p.add_argument("--timeout", type=float, default=None, help="seconds to watch at most")
+    p.add_argument(
+        "--max-parallel", type=int, default=None, metavar="N", help="steps running at once"
+    )
     p.set_defaults(handler=Command.run)
 
     executions = sub.add_parser("executions", help="runs of a workflow")

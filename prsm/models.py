@@ -18,6 +18,32 @@ if TYPE_CHECKING:
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "timed_out"})
 
+# A step run's statuses. ``waiting``: a composite (loop, conditional) whose own steps
+# run; it holds no parallel slot.
+STEP_STATUSES = (
+    "pending",
+    "ready",
+    "queued",
+    "running",
+    "waiting",
+    "retrying",
+    "completed",
+    "failed",
+    "skipped",
+    "cancelled",
+)
+STEP_TERMINAL_STATUSES = frozenset({"completed", "failed", "skipped", "cancelled"})
+
+
+def waiting_for(steps: list[str]) -> dict[str, Any]:
+    """The ``waiting`` object of a pending step whose open dependencies are ``steps``,
+    worded as the server words it ("Waiting for clean, fetch")."""
+    steps = sorted(steps)
+    shown = ", ".join(steps[:5])
+    names = f"{shown} and {len(steps) - 5} more" if len(steps) > 5 else shown
+    message = f"Waiting for {names}" if steps else "Waiting for its dependencies"
+    return {"reason": "dependencies", "message": message, "steps": steps}
+
 
 class Resource:
     """A JSON object from the API with attribute access to its fields."""
@@ -171,6 +197,21 @@ class Execution(Resource):
     def step(self, step_id: str) -> dict[str, Any] | None:
         """One step's detail by id, or ``None``."""
         return next((s for s in self.steps if s.get("id") == step_id), None)
+
+    @property
+    def waiting(self) -> dict[str, str]:
+        """Why each open step that is not running waits: ``{step_id: message}`` (from the
+        step's ``waiting`` object: dependencies, a parallel slot, a queue, a retry…)."""
+        return {
+            str(s.get("id")): str(s["waiting"].get("message"))
+            for s in self.steps
+            if isinstance(s.get("waiting"), dict)
+        }
+
+    @property
+    def estimated_completion(self) -> str | None:
+        """While running, when the server expects the run to end (ISO 8601), else None."""
+        return self.data.get("estimated_completion")
 
     def _require_api(self) -> WorkflowsAPI:
         if self._api is None:

@@ -28,7 +28,7 @@ from prsm.errors import (
     PRSMError,
     WaitTimeoutError,
 )
-from prsm.models import TERMINAL_STATUSES, Execution
+from prsm.models import STEP_TERMINAL_STATUSES, TERMINAL_STATUSES, Execution, waiting_for
 
 if TYPE_CHECKING:
     from prsm.workflows import WorkflowsAPI
@@ -99,11 +99,15 @@ class Monitor:
         self.status: str | None = None
         self.final_result: Any = None
         self.events: list[dict[str, Any]] = []
+        # Each step run's live state by key ("s1", "loop[2]"): its ``status`` and
+        # ``waiting`` (why it waits, or None), from the snapshot and the events.
+        self.steps: dict[str, dict[str, Any]] = {}
         self.connections = 0
         self.last_seq: int | None = 0 if from_start else None
         self._handlers: dict[str, list[Callback]] = {
             "step_completed": [],
             "step_failed": [],
+            "step_waiting": [],
             "workflow_completed": [],
             "workflow_failed": [],
             "event": [],
@@ -138,6 +142,12 @@ class Monitor:
     def on_step_failed(self, callback: Callback) -> Callback:
         """``callback(step_id, error)`` when a step fails for good (``error``: StepError)."""
         return self._register("step_failed", callback)
+
+    def on_step_waiting(self, callback: Callback) -> Callback:
+        """``callback(step_key, waiting)`` when what a step waits for changes: from the
+        snapshot, an event (``step.ready|queued|retrying|waiting``), or a pending step's
+        dependency finishing. ``waiting`` is ``{reason, message, …}`` (docs/events.md)."""
+        return self._register("step_waiting", callback)
 
     def on_workflow_completed(self, callback: Callback) -> Callback:
         """``callback(final_result)`` when the run completes."""
@@ -296,6 +306,9 @@ class Monitor:
             self.status = message.get("status")
             if self.last_seq is None:
                 self.last_seq = int(message.get("last_seq") or 0)
+            for step in message.get("steps") or []:
+                if isinstance(step, dict) and step.get("key"):
+                    self._step_update(str(step["key"]), step.get("status"), step.get("waiting"))
             if self.status in TERMINAL_STATUSES:
                 # Its terminal event is replayed if we asked for it; a pong proves
                 # every committed event has been sent, so then we can finish.
@@ -330,6 +343,34 @@ class Monitor:
         elif etype in TERMINAL_EVENTS:
             self.status = TERMINAL_EVENTS[etype]
             self._finish(payload)
+        if step and payload.get("status"):
+            self._step_update(step, payload["status"], payload.get("waiting"))
+
+    def _step_update(self, key: str, status: Any, waiting: Any) -> None:
+        """Record a step's status and reason; tell ``step_waiting`` what changed. A step
+        that finished never moves back (a replayed event is older news)."""
+        state = self.steps.setdefault(key, {"status": "pending", "waiting": None})
+        if state["status"] in STEP_TERMINAL_STATUSES and status not in STEP_TERMINAL_STATUSES:
+            return
+        was_open = state["status"] not in STEP_TERMINAL_STATUSES
+        state["status"] = str(status or state["status"])
+        self._set_waiting(key, waiting if isinstance(waiting, dict) else None)
+        if was_open and state["status"] in STEP_TERMINAL_STATUSES:
+            # A pending step gets no event when a dependency finishes: say it here.
+            for other, st in self.steps.items():
+                why = st["waiting"]
+                pending = st["status"] == "pending" and why and why.get("reason") == "dependencies"
+                if pending and key in (why.get("steps") or []):
+                    open_steps = [k for k in why["steps"] if k != key]
+                    # (none left: its own event follows at once, with its next reason)
+                    self._set_waiting(other, waiting_for(open_steps) if open_steps else None)
+
+    def _set_waiting(self, key: str, waiting: dict[str, Any] | None) -> None:
+        state = self.steps[key]
+        before = state["waiting"]
+        state["waiting"] = waiting
+        if waiting and (not before or before.get("message") != waiting.get("message")):
+            self._dispatch("step_waiting", key, waiting)
 
     def _finish(self, payload: dict[str, Any]) -> None:
         if self.status == "completed":

@@ -34,6 +34,7 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
+from workflows import ratelimit
 from workflows.tokens import api_token_authenticate
 
 TOKEN_QUERY_PARAM = "token"
@@ -72,13 +73,31 @@ def token_from_scope(scope: dict[str, Any]) -> str | None:
 
 
 @database_sync_to_async
-def _user_for_key(key: str) -> Any:
+def _token_for_key(key: str, ip: str) -> tuple[Any, int | None]:
+    """The token's user and id; an anonymous user and ``None`` for a bad key, or for
+    any key once ``ip`` has used up its failed keys (``workflows.ratelimit``)."""
+    try:
+        ratelimit.bearer_check(ip)
+    except ratelimit.TooManyFailedKeys:
+        return AnonymousUser(), None
     token = api_token_authenticate(key=key) if key else None
-    return token.user if token is not None else AnonymousUser()
+    if token is None:
+        ratelimit.bearer_failed(ip)
+        return AnonymousUser(), None
+    return token.user, token.pk
+
+
+def _scope_ip(scope: dict[str, Any]) -> str:
+    meta: dict[str, Any] = {"REMOTE_ADDR": (scope.get("client") or ("",))[0]}
+    forwarded = _header(scope, b"x-forwarded-for")
+    if forwarded is not None:
+        meta["HTTP_X_FORWARDED_FOR"] = forwarded.decode("latin-1")
+    return ratelimit.client_ip_from_meta(meta)
 
 
 class TokenAuthMiddleware(BaseMiddleware):
-    """Sets ``scope["user"]`` from an API token when the handshake presents one.
+    """Sets ``scope["user"]`` (and ``scope["api_token_id"]``, so the consumer can
+    close when the token is revoked) from an API token when the handshake presents one.
 
     Placed inside ``AuthMiddlewareStack`` so the session user is resolved first and
     a presented token replaces it (see the module docstring).
@@ -87,7 +106,8 @@ class TokenAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         key = token_from_scope(scope)
         if key is not None:
-            scope = dict(scope, user=await _user_for_key(key), auth_method="token")
+            user, token_id = await _token_for_key(key, _scope_ip(scope))
+            scope = dict(scope, user=user, auth_method="token", api_token_id=token_id)
         return await self.inner(scope, receive, send)
 
 

@@ -39,6 +39,45 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     items.sort(key=lambda item: "tests/browser/" in item.nodeid)
 
 
+_worker_started = False  # set once the session's Celery worker runs
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
+    """Before a committing test's database is flushed, end any run it left open.
+
+    The session's worker outlives the test that started it; a later test that
+    commits a run without asking for ``worker`` would otherwise have its steps run
+    while its tables are truncated (a deadlock, and the next test finds its rows).
+    """
+    marker = item.get_closest_marker("django_db")
+    commits = "transactional_db" in item.fixturenames or bool(
+        marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    )
+    if _worker_started and commits and "worker" not in item.fixturenames:
+        from executions.models import EXECUTION_TERMINAL, Execution
+        from tests.engine import stop_open_executions, wait_worker_idle
+
+        if Execution.objects.exclude(status__in=EXECUTION_TERMINAL).exists():
+            stop_open_executions()
+            wait_worker_idle()
+    return (yield)
+
+
+@pytest.fixture(autouse=True)
+def _failed_api_keys_forgotten() -> Any:
+    """Failed API keys are counted per address in Redis, outside any test's
+    transaction; every test's requests come from 127.0.0.1. Forget them after each
+    test, so the guessing limit (workflows.ratelimit) is never reached by accident."""
+    yield
+    from django.conf import settings
+
+    if settings.REDIS_URL or settings.EMBEDDED_REDIS_SOCKET.exists():
+        from workflows.ratelimit import bearer_failures_reset
+
+        bearer_failures_reset("127.0.0.1")
+
+
 @pytest.fixture
 def team(db: Any) -> Group:
     return Group.objects.create(name="researchers")
@@ -125,8 +164,11 @@ def redis_server():
 def celery_worker_process(django_db_setup: Any, redis_server: Any):
     from tests.engine import Worker, purge_queues
 
+    global _worker_started
     purge_queues()
-    worker = Worker(concurrency=2)
+    # http_get may reach the tests' loopback servers (they stand for outside services)
+    worker = Worker(concurrency=2, extra_env={"PRSM_OUTBOUND_ALLOWLIST": "127.0.0.1"})
+    _worker_started = True
     yield worker
     worker.stop()
 
@@ -174,6 +216,9 @@ def server(daphne_process: Any, transactional_db: Any) -> Any:
     log_path = daphne_process.workdir / "daphne.log"
     offset = log_path.stat().st_size
     yield daphne_process
+    from tests.engine import wait_database_quiet
+
+    wait_database_quiet()  # the server's last answer is written before the flush
     with open(log_path, "rb") as log:
         log.seek(offset)
         logged = log.read().decode(errors="replace")

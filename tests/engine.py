@@ -40,8 +40,8 @@ def child_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=test_database_url(),
         PRSM_VAR_DIR=str(settings.VAR_DIR),
         PYTHONUNBUFFERED="1",
-        **extra,
     )
+    env.update(extra)  # a test may give a process a var directory of its own
     return env
 
 
@@ -57,6 +57,13 @@ class Worker:
         extra_env: dict[str, str] | None = None,
         beat: bool = False,
     ):
+        self._started_with = {
+            "concurrency": concurrency,
+            "queues": queues,
+            "log": log,
+            "extra_env": extra_env,
+            "beat": beat,
+        }
         self.log_path = (
             log or Path(settings.VAR_DIR) / f"worker-{os.getpid()}-{time.monotonic_ns()}.log"
         )
@@ -94,6 +101,10 @@ class Worker:
             start_new_session=True,
         )
         self._wait_ready()
+
+    def restart(self) -> None:
+        """Start again, as it was first started (after ``stop`` or ``kill``)."""
+        self.__init__(**self._started_with)  # type: ignore[misc]
 
     def _wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -182,3 +193,38 @@ def stop_open_executions() -> None:
             execution_cancel(execution=execution, reason="Test teardown.")
         except ExecutionFinished:
             pass
+
+
+def wait_database_quiet(timeout: float = 15) -> None:
+    """Until no other session on the test database runs a statement or holds a transaction.
+
+    The test database is flushed (one TRUNCATE of every table) after a committing test;
+    a server process still answering the browser's last request then locks tables in
+    another order, and PostgreSQL breaks the deadlock by failing the flush. SQLite has
+    one writer at a time and nothing to wait for.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+
+    def busy() -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, state, left(query, 200) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')"
+            )
+            return cursor.fetchall()
+
+    last: list[tuple[Any, ...]] = []
+
+    def quiet() -> bool:
+        nonlocal last
+        last = busy()
+        return not last
+
+    try:
+        wait_for(quiet, timeout=timeout, interval=0.05, message="the database to be quiet")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; still busy: {last}") from None

@@ -121,8 +121,9 @@ class DaphneServer:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
+                log_tail = tail()  # before its directory goes
                 shutil.rmtree(workdir, ignore_errors=True)
-                raise RuntimeError(f"daphne exited with {process.returncode}:\n{tail()}")
+                raise RuntimeError(f"daphne exited with {process.returncode}:\n{log_tail}")
             match = _LISTENING.search(tail())
             if match:
                 return cls(process=process, port=int(match.group(1)), workdir=workdir)

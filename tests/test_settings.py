@@ -58,10 +58,10 @@ def test_env_list_splits_and_strips(monkeypatch: pytest.MonkeyPatch) -> None:
     assert env_list("PRSM_TEST_L", []) == ["a.org", "b.org"]
 
 
-def _check(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _check(env: dict[str, str], tmp_path: Path, *command: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *(command or ["check"])],
         cwd=ROOT,
         env={**base, "PRSM_VAR_DIR": str(tmp_path), **env},
         capture_output=True,
@@ -87,3 +87,42 @@ def test_bad_boolean_names_the_variable(tmp_path: Path) -> None:
     result = _check({"DEBUG": "perhaps"}, tmp_path)
     assert result.returncode != 0
     assert "DEBUG='perhaps'" in result.stderr
+
+
+def test_production_on_the_embedded_stack_creates_its_var_directory(tmp_path: Path) -> None:
+    """With ``DEBUG=0`` and no DATABASE_URL, the first command opens the SQLite file
+    in a ``PRSM_VAR_DIR`` that does not exist yet (it used to fail with "unable to
+    open database file")."""
+    from cryptography.fernet import Fernet
+
+    var = tmp_path / "not" / "yet"
+    production = {
+        "DEBUG": "0",
+        "SECRET_KEY": "k" * 50,
+        "PRSM_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PRSM_VAR_DIR": str(var),
+    }
+    result = _check(production, tmp_path, "migrate", "--plan")
+    assert result.returncode == 0, result.stderr
+    assert var.is_dir()
+
+
+def test_a_base_url_that_is_not_http_refuses_to_start(tmp_path: Path) -> None:
+    result = _check({"PRSM_OPENAI_BASE_URL": "api.openai.com/v1"}, tmp_path)
+    assert result.returncode != 0
+    assert "PRSM_OPENAI_BASE_URL must be an http:// or https:// URL" in result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_ends_a_session_left_idle_inside_a_transaction() -> None:
+    """A worker host cut off mid-change must not hold the execution row lock for the
+    minutes its TCP connection takes to time out (tests/reliability/test_multihost.py)."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        assert "options" not in settings.DATABASES["default"].get("OPTIONS", {})
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW idle_in_transaction_session_timeout")
+        assert cursor.fetchone()[0] == "1min"  # PRSM_DB_IDLE_IN_TRANSACTION_SECONDS' default

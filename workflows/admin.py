@@ -13,8 +13,7 @@ from workflows.models import (
 
 class VersionInline(admin.TabularInline):
     model = WorkflowVersion
-    fields = ["number", "label", "author", "change_note", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("number", "label", "author", "change_note", "created_at")
     extra = 0
     can_delete = False
 
@@ -66,8 +65,15 @@ class ModelEndpointAdmin(admin.ModelAdmin):
         "input_price_per_1k",
         "output_price_per_1k",
         "enabled",
+        "api_key_set",
     ]
     list_filter = ["provider", "enabled"]
+    readonly_fields = ["api_key_set"]
+
+    @admin.display(boolean=True, description="API key stored")
+    def api_key_set(self, endpoint: ModelEndpoint) -> bool:
+        """Whether a key is stored (set on the Models page; never shown)."""
+        return bool(endpoint.api_key_encrypted)
 
 
 @admin.register(ApiToken)

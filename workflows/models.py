@@ -66,6 +66,13 @@ class Workflow(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.public_id})"
 
+    def published_version(self) -> WorkflowVersion:
+        """The current version: a workflow is created with its first, so a live one
+        always has one (``current_version`` is nullable only to break the FK cycle)."""
+        if self.current_version is None:
+            raise WorkflowVersion.DoesNotExist(f"The workflow {self.public_id} has no version.")
+        return self.current_version
+
 
 class WorkflowVersion(models.Model):
     """An immutable snapshot of a definition document.
@@ -156,8 +163,10 @@ class Template(models.Model):
 class ModelEndpoint(models.Model):
     """Where a model name is served and what it costs.
 
-    ``credentials_ref`` names an environment variable (or, later, a stored
-    secret) holding the key; the key itself is never stored here.
+    The API key is either stored here, encrypted (``api_key_encrypted``: a Fernet
+    token of ``executions.crypto``, written by the Models page / ``/model-endpoints``
+    API and never returned), or named by ``credentials_ref``, an environment
+    variable on the workers. The stored key wins when both are set.
     """
 
     class Provider(models.TextChoices):
@@ -173,6 +182,12 @@ class ModelEndpoint(models.Model):
         max_length=200, blank=True, default="", help_text="Model id at the provider, if different."
     )
     credentials_ref = models.CharField(max_length=200, blank=True, default="")
+    api_key_encrypted = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The API key, encrypted with PRSM_ENCRYPTION_KEYS (write-only).",
+    )
     input_price_per_1k = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     output_price_per_1k = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     enabled = models.BooleanField(default=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, Group
-from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from guardian.shortcuts import get_objects_for_user, get_perms
 
+from workflows import registry
+from workflows.errors import ActionForbidden, NotFound
 from workflows.models import (
     Template,
     Workflow,
@@ -19,32 +20,57 @@ from workflows.models import (
 )
 from workflows.permissions import ACTION_BY_CODENAME, TEAM_PREFIX, Action, codenames_granting
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 User = Any  # django.contrib.auth user; kept loose for AnonymousUser too
 
 WORKFLOW_SORTS = {"created_at", "name", "status", "updated_at"}
 
 
-class WorkflowNotFound(Exception):
+class WorkflowNotFound(NotFound):
     """The workflow does not exist or the caller may not read it (both read as 404)."""
 
 
-def _with_status(qs: QuerySet[Workflow]) -> QuerySet[Workflow]:
+class _Status(TypedDict):
+    status: str
+
+
+if TYPE_CHECKING:
+    #: A workflow annotated with ``status``: "created", or its latest real run's status.
+    WorkflowWithStatus = WithAnnotations[Workflow, _Status]
+
+
+def _with_status(qs: QuerySet[Workflow]) -> QuerySet[WorkflowWithStatus]:
     """``created`` until the first (non-test) run, then the latest run's status."""
-    Execution = apps.get_model("executions", "Execution")  # executions depends on us
-    latest = (
-        Execution.objects.filter(workflow=OuterRef("pk"), is_test=False)
-        .order_by("-created_at", "-id")
-        .values("status")[:1]
-    )
-    return qs.annotate(
-        status=Coalesce(Subquery(latest), Value("created"), output_field=CharField())
-    )
+    latest = registry.run_history().latest_run(field="status", include_test=False)
+    return qs.annotate(status=Coalesce(latest, Value("created"), output_field=CharField()))
 
 
-def workflows_for_user(user: User, *, action: Action = Action.READ) -> QuerySet[Workflow]:
-    """Live workflows on which ``user`` may perform ``action`` (one SQL query, no N+1)."""
+#: What ``status`` of a workflow may be: "created" until its first real run, then
+#: that of its latest run (the execution statuses, which ``executions`` owns).
+WORKFLOW_STATUSES = (
+    "created",
+    "queued",
+    "running",
+    "completed",
+    "failed",
+    "cancelled",
+    "timed_out",
+)
+
+
+def workflows_for_user(user: User, *, action: Action = Action.READ) -> QuerySet[WorkflowWithStatus]:
+    """Live workflows on which ``user`` may perform ``action`` (one SQL query, no N+1).
+
+    Superusers may do everything; staff may read every workflow (and so its runs,
+    its versions and who has access, and change that: the API lets staff share),
+    but run, edit or delete only what they are granted, like anyone.
+    """
     if isinstance(user, AnonymousUser) or not user.is_authenticated:
-        return Workflow.objects.none()
+        return _with_status(Workflow.objects.none())
+    if staff_reads(user, action):
+        return _with_status(Workflow.objects.alive().select_related("owner", "current_version"))
     qs = get_objects_for_user(
         user,
         list(codenames_granting(action)),
@@ -63,7 +89,7 @@ def workflow_list(
     search: str | None = None,
     sort: str = "-created_at",
     shared_with_me: bool = False,
-) -> QuerySet[Workflow]:
+) -> QuerySet[WorkflowWithStatus]:
     qs = workflows_for_user(user)
     if status:
         qs = qs.filter(status=status)
@@ -81,18 +107,23 @@ def workflow_get(*, user: User, public_id: str, action: Action = Action.READ) ->
     """The workflow, if the caller may perform ``action``.
 
     A caller who may not even read it gets ``WorkflowNotFound``; one who may read
-    but not act gets ``PermissionError`` (403).
+    but not act gets ``ActionForbidden`` (403).
     """
     workflow = workflows_for_user(user).filter(public_id=public_id).first()
     if workflow is None:
         raise WorkflowNotFound(public_id)
     if action is not Action.READ and not user_can(user, workflow, action):
-        raise PermissionError(f"You may not {action.value} this workflow.")
+        raise ActionForbidden(f"You may not {action.value} this workflow.")
     return workflow
 
 
+def staff_reads(user: User, action: Action) -> bool:
+    """Whether ``user`` may take ``action`` on any workflow for being staff: read only."""
+    return action is Action.READ and bool(user.is_staff) and bool(user.is_active)
+
+
 def user_can(user: User, workflow: Workflow, action: Action) -> bool:
-    if user.is_superuser:
+    if user.is_superuser or staff_reads(user, action):
         return True
     held = set(get_perms(user, workflow))
     return any(codename in held for codename in codenames_granting(action))
@@ -117,9 +148,9 @@ def workflow_permissions(*, workflow: Workflow) -> dict[str, list[str]]:
     group_rows = WorkflowGroupObjectPermission.objects.filter(
         content_object=workflow
     ).select_related("group", "permission")
-    for row in group_rows:
-        result[ACTION_BY_CODENAME[row.permission.codename].value].append(
-            TEAM_PREFIX + row.group.name
+    for group_row in group_rows:
+        result[ACTION_BY_CODENAME[group_row.permission.codename].value].append(
+            TEAM_PREFIX + group_row.group.name
         )
     return {action: sorted(set(names)) for action, names in result.items()}
 

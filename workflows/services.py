@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from workflows.access import workflow_access_changed_on_commit
 from workflows.audit import AuditContext, audit_record, grants_diff
 from workflows.definition.schema import WorkflowDefinition
 from workflows.definition.templating import (
@@ -25,7 +26,8 @@ from workflows.definition.templating import (
     resolve_parameters,
     substitute,
 )
-from workflows.definitions import definition_require_valid
+from workflows.definition_checks import definition_require_valid
+from workflows.errors import DomainError
 from workflows.models import (
     Template,
     Workflow,
@@ -36,12 +38,17 @@ from workflows.models import (
 from workflows.permissions import ALL_CODENAMES, CODENAMES, TEAM_PREFIX, Action
 
 
-class PrincipalUnknown(Exception):
-    """Names in a permission request that are neither a user nor a team."""
+class PrincipalUnknown(DomainError):
+    """Names in a permission request that are neither a user nor a team (→ 400)."""
+
+    code = "unknown_principal"
 
     def __init__(self, names: list[str]):
         super().__init__("Unknown users or teams: " + ", ".join(names))
         self.names = names
+
+    def details(self) -> dict[str, Any]:
+        return {"names": self.names}
 
 
 def _version_create(
@@ -144,6 +151,7 @@ def workflow_delete(*, workflow: Workflow, audit: AuditContext | None = None) ->
     )
     if deleted:
         audit_record(context=audit, action="deleted", workflow=workflow, summary={})
+        workflow_access_changed_on_commit(workflow_public_id=workflow.public_id)
 
 
 def _resolve_principals(names: list[str]) -> tuple[dict[str, Any], dict[str, Group]]:
@@ -175,7 +183,9 @@ def workflow_permissions_set(
 
     Actions not named are left as they are. The owner always keeps every permission.
     Raises ``PrincipalUnknown`` (nothing changed) if a name is neither a user nor a team.
-    With ``audit``, the grants added and removed are recorded (if any changed).
+    With ``audit``, the grants added and removed are recorded (if any changed). Open
+    streams of the workflow re-check their reader's access after commit
+    (``workflows.access``), so a revoked reader's socket closes.
     """
     Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
     if audit is not None:
@@ -207,6 +217,7 @@ def workflow_permissions_set(
             if team.pk in wanted_teams and team.pk not in have_teams:
                 assign_perm(codename, team, workflow)
                 have_teams.add(team.pk)
+    workflow_access_changed_on_commit(workflow_public_id=workflow.public_id)
     if audit is not None:
         diff = grants_diff(before, workflow_permissions(workflow=workflow))
         if diff["granted"] or diff["revoked"]:

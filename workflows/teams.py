@@ -25,6 +25,8 @@ from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
+from workflows.access import user_access_changed_on_commit
+
 User = Any  # django.contrib.auth user
 
 MANAGER_PERMISSION = "auth.change_group"
@@ -183,3 +185,4 @@ def team_member_remove(*, team: Group, username: str) -> None:
         )
     team.user_set.remove(user)
     remove_perm(MANAGER_PERMISSION, user, team)
+    user_access_changed_on_commit(user_id=user.pk)  # their team's grants end for open streams

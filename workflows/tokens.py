@@ -7,9 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
+from workflows.access import token_revoked_on_commit
 from workflows.models import ApiToken
 
 KEY_PREFIX = "prsm_"
@@ -27,9 +28,7 @@ class NewToken:
     key: str
 
 
-def api_token_create(
-    *, user: AbstractBaseUser, name: str, expires_at: datetime | None = None
-) -> NewToken:
+def api_token_create(*, user: User, name: str, expires_at: datetime | None = None) -> NewToken:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -54,7 +53,9 @@ def api_token_authenticate(*, key: str) -> ApiToken | None:
 
 
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke the token; websockets opened with it close (4401) after commit."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        token_revoked_on_commit(token_id=token.pk)
     return token

@@ -16,11 +16,17 @@ from rest_framework.views import APIView
 from executions import analytics
 from workflows import selectors as wf_selectors
 from workflows.api.parsers import LimitedJSONParser
+from workflows.api.query import query_bool
+from workflows.api.schema import DATE_OR_DATETIME
 
 WINDOW_PARAMETERS = [
     OpenApiParameter("timeframe", str, enum=list(analytics.TIMEFRAMES)),
-    OpenApiParameter("start", str, description="ISO 8601 date or date-time (instead of timeframe)"),
-    OpenApiParameter("end", str, description="ISO 8601 date or date-time; default now"),
+    OpenApiParameter(
+        "start", DATE_OR_DATETIME, description="ISO 8601 date or date-time (instead of timeframe)"
+    ),
+    OpenApiParameter(
+        "end", DATE_OR_DATETIME, description="ISO 8601 date or date-time; default now"
+    ),
 ]
 
 
@@ -64,7 +70,7 @@ class ResourceUsageView(APIView):
     def get(self, request: Request) -> Response:
         window = _window(request)
         group_by = request.query_params.get("group_by") or "workflow_id"
-        include_tests = request.query_params.get("include_tests", "").lower() in {"1", "true"}
+        include_tests = bool(query_bool(request, "include_tests"))
         try:
             body = analytics.resource_usage(
                 user=request.user, window=window, group_by=group_by, include_tests=include_tests
@@ -127,7 +133,7 @@ class BudgetExceededError(APIException):
 
 def require_budget(workflow: Any) -> None:
     """Refuse a new run of ``workflow`` once its monthly budget is spent (402)."""
-    from workflows.budgets import BudgetExceeded, budget_check
+    from executions.budgets import BudgetExceeded, budget_check
 
     try:
         budget_check(workflow=workflow)

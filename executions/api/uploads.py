@@ -24,6 +24,11 @@ class UploadedFileSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "size", "content_type", "sha256", "created_at"]
 
 
+def _sentence(exc: Exception) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:] + "."
+
+
 def _error(code: str, message: str, http_status: int) -> Response:
     return Response({"error": code, "message": message}, status=http_status)
 
@@ -65,6 +70,10 @@ class FileListView(APIView):
             record = uploads.uploaded_file_create(owner=request.user, upload=upload)
         except uploads.UploadRejected as exc:
             return _error(exc.code, exc.message, exc.status)
+        except uploads.StorageUnavailable as exc:
+            return _error(
+                "storage_unavailable", _sentence(exc), status.HTTP_503_SERVICE_UNAVAILABLE
+            )
         return Response(UploadedFileSerializer(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=UploadedFileSerializer(many=True), description="Your uploads.")
@@ -87,8 +96,14 @@ class FileDetailView(APIView):
                 "Not found, or you do not have access to it.",
                 status.HTTP_404_NOT_FOUND,
             )
+        try:
+            content = uploads.uploaded_file_open(record)
+        except uploads.StorageUnavailable as exc:
+            return _error(
+                "storage_unavailable", _sentence(exc), status.HTTP_503_SERVICE_UNAVAILABLE
+            )
         response = FileResponse(
-            record.file.open("rb"),
+            content,
             as_attachment=True,
             filename=record.name,
             content_type=record.content_type,

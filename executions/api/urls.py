@@ -1,11 +1,27 @@
 from django.urls import re_path
 
-from executions.api import analytics_views, uploads, views
+from executions.api import (
+    analytics_views,
+    model_endpoint_views,
+    model_views,
+    uploads,
+    views,
+    workers,
+)
+from workflows.api.urls import OptionalSlashRouter
 
 WF = r"^workflows/(?P<workflow_id>[A-Za-z0-9_]+)"
 EX = WF + r"/executions/(?P<execution_id>[A-Za-z0-9_]+)"
 
+router = OptionalSlashRouter()
+router.register(
+    "model-endpoints", model_endpoint_views.ModelEndpointViewSet, basename="model-endpoint"
+)
+
 urlpatterns = [
+    *router.urls,
+    re_path(r"^catalog/models/test/?$", model_views.ModelTestView.as_view(), name="model-test"),
+    re_path(r"^workers/?$", workers.WorkersView.as_view(), name="workers"),
     re_path(r"^files/?$", uploads.FileListView.as_view(), name="file-list"),
     re_path(
         r"^files/(?P<file_id>[A-Za-z0-9_]+)/?$",

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -20,10 +21,12 @@ from executions.models import ExecutionStatus
 from executions.services import lifecycle
 from workflows import selectors as wf_selectors
 from workflows.api.parsers import LimitedJSONParser
+from workflows.api.schema import LIMIT, OFFSET, paged
 from workflows.api.views import Pagination
 from workflows.audit import audit_context, audit_record
 from workflows.definition.schema import WorkflowDefinition
-from workflows.definitions import definition_estimate
+from workflows.definition_checks import definition_estimate
+from workflows.errors import ActionForbidden
 from workflows.permissions import Action
 
 
@@ -76,6 +79,7 @@ def _execution_config(data: dict[str, Any]) -> dict[str, Any]:
 
 class ExecuteView(APIView):
     parser_classes = [LimitedJSONParser]
+    error_statuses = (402,)  # the workflow's monthly budget is spent
 
     @extend_schema(request=s.ExecuteRequestSerializer, responses={201: s.ExecuteResponseSerializer})
     def post(self, request: Request, workflow_id: str) -> Response:
@@ -91,7 +95,7 @@ class ExecuteView(APIView):
             user=request.user,
             inputs=data["inputs"],
             config=_execution_config(data),
-            resource_config=data.get("resource_config") or {},
+            resource_config=dict(data.get("resource_config") or {}),
             **_configs(data, request.user),
         )
         audit_record(
@@ -141,18 +145,19 @@ class ExecutionListView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=[c.value for c in ExecutionStatus]),
-            OpenApiParameter("since", str, description="ISO 8601 date-time"),
-            OpenApiParameter("until", str, description="ISO 8601 date-time"),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="ISO 8601 date-time"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="ISO 8601 date-time"),
+            LIMIT,
+            OFFSET,
         ],
-        responses=s.ExecutionSummarySerializer(many=True),
+        responses=paged(s.ExecutionSummarySerializer),
+        operation_id="v1_workflows_executions_list",
     )
     def get(self, request: Request, workflow_id: str) -> Response:
         workflow = wf_selectors.workflow_get(user=request.user, public_id=workflow_id)
         params = request.query_params
-        if params.get("status") and params["status"] not in ExecutionStatus.values:
-            raise ValidationError({"status": [f"One of {', '.join(ExecutionStatus.values)}."]})
+        if params.get("status") and params["status"] not in ExecutionStatus.values():
+            raise ValidationError({"status": [f"One of {', '.join(ExecutionStatus.values())}."]})
         qs = selectors.executions_for_workflow(
             workflow=workflow,
             status=params.get("status") or None,
@@ -160,7 +165,8 @@ class ExecutionListView(APIView):
             until=_when(params, "until"),
         )
         paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
+        # None only for a paginator without a default limit, which ours has.
+        page = paginator.paginate_queryset(qs, request, view=self) or []
         return paginator.get_paginated_response([selectors.execution_summary(e) for e in page])
 
 
@@ -202,6 +208,8 @@ class ExecutionCancelView(APIView):
 
 
 class ExecutionResumeView(APIView):
+    error_statuses = (402,)  # the workflow's monthly budget is spent
+
     @extend_schema(request=None, responses={201: s.ExecuteResponseSerializer})
     def post(self, request: Request, workflow_id: str, execution_id: str) -> Response:
         workflow = wf_selectors.workflow_get(
@@ -232,7 +240,7 @@ class WebhookSecretView(APIView):
 
         workflow = wf_selectors.workflow_get(user=request.user, public_id=workflow_id)
         if workflow.owner_id != request.user.pk and not request.user.is_staff:
-            raise PermissionError("Only the owner or staff may read the webhook secret.")
+            raise ActionForbidden("Only the owner or staff may read the webhook secret.")
         return Response({"secret": webhook_secret_for(workflow)})
 
 

@@ -10,10 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions.models import EXECUTION_TERMINAL, Execution, ExecutionStatus, StepRun, StepStatus
-from executions.services import engine
+from executions.services import advance
 from executions.services.tx import Tx
+from workflows.catalog import definition_models_check
 from workflows.definition.schema import WorkflowDefinition, json_type_matches
 from workflows.definition.validation import Issue
+from workflows.definition_checks import definition_misplaced_secrets
 from workflows.models import Workflow, WorkflowVersion
 
 logger = logging.getLogger(__name__)
@@ -88,7 +90,7 @@ def definition_generate(
     made it) when what it produced is not a valid workflow — both a 400 at execute.
     """
     from executions.steps.generators import GeneratorError, generate
-    from workflows.definitions import DefinitionInvalid, definition_check
+    from workflows.definition_checks import DefinitionInvalid, definition_check
 
     name = definition.generator_function or ""
     try:
@@ -142,7 +144,9 @@ def execution_start(
     here (``inputs_check``; uploaded files they name must be usable by ``user`` and
     are linked to the execution). A dynamic workflow's steps are generated from the
     inputs first (``definition_generate``) and the generated document is what runs.
-    Raises ``InputsInvalid`` or ``DefinitionInvalid``.
+    Raises ``InputsInvalid``, ``DefinitionInvalid``, ``StepsNotDispatchable`` or
+    ``ModelsNotPermitted`` (a team's model endpoint ``user`` may not use; the worker
+    resolves models for ``user`` too, ``Execution.created_by``).
     """
     from executions.security import encrypt_secrets, split_inputs
 
@@ -154,6 +158,9 @@ def execution_start(
     split = split_inputs(inputs, input_schema=schema)
     given = {k: v for k, v in split.plain.items() if k not in split.secret_names}
     plain = inputs_check(parsed, given, split.secret_names)
+    misplaced = definition_misplaced_secrets(parsed, also_secret=split.secret_names)
+    if misplaced:  # a secret that a step could transform, store and show
+        raise InputsInvalid([{"input": m.name, "message": m.message} for m in misplaced])
     from executions.services.uploads import executions_link_files, files_for_inputs
 
     files, file_errors = files_for_inputs(user=user, inputs=plain)
@@ -163,6 +170,10 @@ def execution_start(
         document, parsed = definition_generate(
             definition=parsed, document=document, inputs=plain, user=user
         )
+    from executions.services.dispatch import definition_dispatch_check
+
+    definition_dispatch_check(parsed)  # every step has a queue and a timeout we keep
+    definition_models_check(parsed, user=user)  # no team's model for someone off the team
     now = timezone.now()
     timeout = config.get("timeout")
     with transaction.atomic():
@@ -198,15 +209,15 @@ def execution_start(
                     parent__isnull=True, status=StepStatus.COMPLETED
                 )
             }
-        engine.runs_create(tx, reuse=reuse)
+        advance.runs_create(tx, reuse=reuse)
         tx.emit(
             "execution.started",
             status=ExecutionStatus.RUNNING,
             **({"resumed_from": resumed_from.public_id} if resumed_from else {}),
         )
-        engine.advance(tx)
+        advance.advance(tx)
         if timeout:
-            from executions.tasks import schedule_execution_timeout
+            from executions.services.dispatch import schedule_execution_timeout
 
             tx.after_commit.append(lambda: schedule_execution_timeout(execution.pk, timeout))
         tx.flush()
@@ -220,7 +231,7 @@ def execution_cancel(*, execution: Execution, reason: str = "Cancelled by the us
         tx = Tx.lock(execution.pk)
         if tx.execution.status in EXECUTION_TERMINAL:
             raise ExecutionFinished(f"The execution is already {tx.execution.status}.")
-        engine.execution_stop(tx, reason=reason)
+        advance.execution_stop(tx, reason=reason)
         tx.flush()
     execution.refresh_from_db()
     return execution
@@ -238,7 +249,7 @@ def execution_time_out(*, execution_pk: int) -> bool:
         ):
             return False
         seconds = ex.config.get("timeout")
-        engine.execution_fail(
+        advance.execution_fail(
             tx,
             error_type="timeout",
             status=ExecutionStatus.TIMED_OUT,
@@ -296,7 +307,11 @@ def execution_progress(execution: Execution) -> tuple[float, str | None]:
         if s in (StepStatus.COMPLETED, StepStatus.SKIPPED, StepStatus.FAILED, StepStatus.CANCELLED)
     )
     current = next((k for k, s in rows if s == StepStatus.RUNNING), None) or next(
-        (k for k, s in rows if s in (StepStatus.QUEUED, StepStatus.READY, StepStatus.RETRYING)),
+        (
+            k
+            for k, s in rows
+            if s in (StepStatus.QUEUED, StepStatus.READY, StepStatus.RETRYING, StepStatus.WAITING)
+        ),
         None,
     )
     return round(done / len(rows), 4), current

@@ -23,8 +23,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from executions.models import Execution, StepRun
-from executions.services import engine, steps
-from executions.services.steps import Usage
+from executions.operations.counters import step_duration_observe
+from executions.services import advance, step_runs
+from executions.services.step_runs import Usage
 from executions.services.tx import Continuation, plan_for
 from executions.steps import registry
 from executions.steps.base import StepContext, StepError, StepOutput
@@ -32,7 +33,6 @@ from workflows.definition.references import ReferenceResolutionError
 
 logger = logging.getLogger(__name__)
 WORKER_HOST = socket.gethostname()
-_PRICE_CACHE: dict[str, tuple[float, Any]] = {}
 
 
 def execution_inputs(execution: Execution) -> tuple[dict[str, Any], dict[str, str]]:
@@ -43,27 +43,20 @@ def execution_inputs(execution: Execution) -> tuple[dict[str, Any], dict[str, st
     return {**execution.inputs, **secrets}, secrets
 
 
-def _model_price(model: str) -> tuple[Decimal, Decimal]:
-    from workflows.models import ModelEndpoint
+def _model_price(model: str, user_id: int | None) -> tuple[Decimal, Decimal]:
+    """The prices of the endpoint serving ``model`` to ``user_id``: a team's endpoint
+    prices only its members' steps, as only they may use it."""
+    from executions.steps.openai_compat import endpoint_price
 
-    cached = _PRICE_CACHE.get(model)
-    if cached and time.monotonic() - cached[0] < 60:
-        return cached[1]
-    row = (
-        ModelEndpoint.objects.filter(name=model)
-        .values_list("input_price_per_1k", "output_price_per_1k")
-        .first()
-    )
-    price = (Decimal(row[0]), Decimal(row[1])) if row else (Decimal(0), Decimal(0))
-    _PRICE_CACHE[model] = (time.monotonic(), price)
-    return price
+    return endpoint_price(model, user_id=user_id)
 
 
-def step_cost(model: str, usage: Usage) -> Decimal:
-    """Model tokens × the endpoint's prices, plus compute × the configured unit prices."""
+def step_cost(model: str, usage: Usage, *, user_id: int | None = None) -> Decimal:
+    """Model tokens × the prices of the endpoint serving ``user_id``, plus compute ×
+    the configured unit prices."""
     cost = Decimal(0)
     if model:
-        p_in, p_out = _model_price(model)
+        p_in, p_out = _model_price(model, user_id)
         cost += p_in * usage.input_tokens / 1000 + p_out * usage.output_tokens / 1000
     hour = Decimal(3600)
     cost += Decimal(settings.PRSM_PRICE_CPU_HOUR) * Decimal(usage.cpu_seconds) / hour
@@ -113,7 +106,7 @@ class _Heartbeats:
                 try:
                     if now >= kill_at:
                         self._kill(run_id, attempt)
-                    steps.step_run_heartbeat(step_run_id=run_id, attempt=attempt)
+                    step_runs.step_run_heartbeat(step_run_id=run_id, attempt=attempt)
                 except Exception:  # a lost connection: the next beat tries again
                     close_old_connections()
 
@@ -126,7 +119,7 @@ class _Heartbeats:
         recorded; not if the step has finished meanwhile (its outcome stands)."""
         if not self._still_running(run_id, attempt):
             return
-        recorded = steps.step_run_fail(
+        recorded = step_runs.step_run_fail(
             step_run_id=run_id,
             attempt=attempt,
             error_type="timeout",
@@ -165,6 +158,14 @@ def _soft_time_limit(seconds: float) -> Iterator[None]:
 _heartbeats = _Heartbeats()
 
 
+def _unexpected_error_message(exc: Exception) -> str:
+    """What the run records of an error no step function expected. A file system
+    error says what went wrong but not where: its file names are server paths."""
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc.strerror or 'the operating system refused'}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def step_run_execute(run: StepRun, *, continuation: Continuation | None = None) -> StepRun | None:
     """Run a claimed step run to an outcome and record it (fenced by its attempt).
 
@@ -175,22 +176,24 @@ def step_run_execute(run: StepRun, *, continuation: Continuation | None = None) 
 
     execution = run.execution
     plan = plan_for(execution)
-    spec = engine.step_spec(plan, run)
+    spec = advance.step_spec(plan, run)
+    step_type = str(getattr(spec, "type", None) or plan.step(run.step_id).type)
     inputs, secrets = execution_inputs(execution)
     redactor = Redactor(secrets.values())
+    sealed = bool(execution.security_config.get("encrypt_intermediate_results"))
     usage = Usage()
     resolved: Any = None
     started_wall, started_cpu = time.monotonic(), time.thread_time()
-    limit = engine.step_time_limit(plan, run)
+    limit = advance.step_time_limit(plan, run)
     _heartbeats.add(run, kill_after=limit + settings.PRSM_STEP_KILL_GRACE_SECONDS)
     try:
         with redaction_scope(secrets.values()), _soft_time_limit(limit):
             step = plan.step(run.step_id)
             needs_all = step.type == "aggregation" and spec.input is None and spec.inputs is None
             part = "body" if run.iteration is not None else run.key
-            scope = engine.Scope(
+            scope = advance.Scope(
                 inputs=inputs,
-                results=engine.results_of(
+                results=advance.results_of(
                     execution,
                     plan.deps[run.step_id] if needs_all else plan.reads(run.step_id, part, spec),
                 ),
@@ -216,16 +219,21 @@ def step_run_execute(run: StepRun, *, continuation: Continuation | None = None) 
                     parameters=scope.render(spec.parameters),
                     mock_models=execution.mock_models or {},
                     attempt=run.attempt,
+                    user_id=execution.created_by_id,
                 )
             except ReferenceResolutionError as exc:
                 raise StepError("invalid_input", str(exc)) from None
             resolved = redactor.redact(
                 {"input": ctx.input, "inputs": ctx.inputs, "parameters": ctx.parameters}
             )
+            if sealed:  # the input holds the previous steps' results: sealed like them
+                resolved = seal_result(resolved)
             output: StepOutput = registry.run(ctx)
     except StepError as exc:
-        _measure(usage, started_wall, started_cpu, run.model_used)
-        steps.step_run_fail(
+        _measure(
+            usage, started_wall, started_cpu, run.model_used, step_type, execution.created_by_id
+        )
+        step_runs.step_run_fail(
             step_run_id=run.pk,
             attempt=run.attempt,
             error_type=exc.error_type,
@@ -235,8 +243,10 @@ def step_run_execute(run: StepRun, *, continuation: Continuation | None = None) 
         )
         return None
     except SoftTimeLimitExceeded:
-        _measure(usage, started_wall, started_cpu, run.model_used)
-        steps.step_run_fail(
+        _measure(
+            usage, started_wall, started_cpu, run.model_used, step_type, execution.created_by_id
+        )
+        step_runs.step_run_fail(
             step_run_id=run.pk,
             attempt=run.attempt,
             error_type="timeout",
@@ -246,12 +256,14 @@ def step_run_execute(run: StepRun, *, continuation: Continuation | None = None) 
         )
         return None
     except Exception as exc:  # a bug in a function or provider: recorded, not lost
-        _measure(usage, started_wall, started_cpu, run.model_used)
-        steps.step_run_fail(
+        _measure(
+            usage, started_wall, started_cpu, run.model_used, step_type, execution.created_by_id
+        )
+        step_runs.step_run_fail(
             step_run_id=run.pk,
             attempt=run.attempt,
             error_type="execution_error",
-            message=redactor.redact(f"{type(exc).__name__}: {exc}"),
+            message=redactor.redact(_unexpected_error_message(exc)),
             input=resolved,
             usage=usage,
         )
@@ -260,11 +272,18 @@ def step_run_execute(run: StepRun, *, continuation: Continuation | None = None) 
         _heartbeats.remove(run)
     usage.input_tokens, usage.output_tokens = output.input_tokens, output.output_tokens
     usage.gpu_seconds = output.gpu_seconds
-    _measure(usage, started_wall, started_cpu, output.model_used or run.model_used)
+    _measure(
+        usage,
+        started_wall,
+        started_cpu,
+        output.model_used or run.model_used,
+        step_type,
+        execution.created_by_id,
+    )
     result = redactor.redact(output.result)
-    if execution.security_config.get("encrypt_intermediate_results"):
+    if sealed:
         result = seal_result(result)
-    return steps.step_run_complete(
+    return step_runs.step_run_complete(
         step_run_id=run.pk,
         attempt=run.attempt,
         result=result,
@@ -276,9 +295,18 @@ def step_run_execute(run: StepRun, *, continuation: Continuation | None = None) 
     )
 
 
-def _measure(usage: Usage, started_wall: float, started_cpu: float, model: str) -> None:
+def _measure(
+    usage: Usage,
+    started_wall: float,
+    started_cpu: float,
+    model: str,
+    step_type: str,
+    user_id: int | None,
+) -> None:
     usage.wall_seconds = time.monotonic() - started_wall
+    # For /metrics, in Redis so that every process reads the same histogram.
+    step_duration_observe(step_type=step_type, seconds=usage.wall_seconds)
     usage.cpu_seconds = time.thread_time() - started_cpu
     # Peak resident memory of the worker process while it ran the step (kB on Linux).
     usage.memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    usage.cost = step_cost(model, usage)
+    usage.cost = step_cost(model, usage, user_id=user_id)

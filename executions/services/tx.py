@@ -8,21 +8,19 @@ websocket pushes happen only after the transaction commits.
 
 from __future__ import annotations
 
-import json
 import time
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from executions import live
-from executions.engine.plan import RunPlan, build_plan
-from executions.models import Execution, ExecutionEvent, StepRun, StepStatus
+from executions.core.plan import RunPlan, build_plan
+from executions.models import Execution, ExecutionEvent, StepRun
+from executions.services import statements, transitions
 from workflows.definition.schema import WorkflowDefinition
 
 _PLANS: dict[str, RunPlan] = {}
@@ -81,8 +79,8 @@ class Tx:
     events: list[ExecutionEvent] = field(default_factory=list)
     dispatches: list[Dispatch] = field(default_factory=list)
     after_commit: list[Any] = field(default_factory=list)
-    # PostgreSQL: runs to mark queued, written with the events by ``flush``.
-    queued: tuple[list[int], datetime, str] | None = None
+    # Runs to mark queued, written with the events by ``flush``.
+    queued: statements.Queued | None = None
     # Set by a worker that can run one more step in its task; ``flush`` then claims
     # one dispatch for it instead of publishing it, and leaves it in ``continued``.
     continuation: Continuation | None = None
@@ -114,28 +112,42 @@ class Tx:
             )
         )
 
-    def dispatch(self, run: StepRun, *, countdown: float = 0.0, fresh_id: bool = True) -> None:
-        """Publish ``run_step`` for ``run`` after commit (a new task id unless already set)."""
-        from executions.services.engine import dispatch_for
+    def dispatch(
+        self,
+        run: StepRun,
+        *,
+        countdown: float = 0.0,
+        fresh_id: bool = True,
+        recovered: bool = False,
+    ) -> None:
+        """Publish ``run_step`` for ``run`` after commit (a new task id unless already
+        set); ``recovered`` work (a lost worker's, a lost message's) goes ahead of new."""
+        from executions.services.advance import dispatch_for
 
         self.dispatches.append(
-            dispatch_for(self.execution, run, countdown=countdown, fresh_id=fresh_id)
+            dispatch_for(
+                self.execution, run, countdown=countdown, fresh_id=fresh_id, recovered=recovered
+            )
         )
 
-    def mark_queued(self, run_ids: list[int], at: datetime, token: str) -> None:
-        """Set runs ``queued`` with task ids ``step-<id>-<token>``. On PostgreSQL the
+    def new_token(self) -> str:
+        """The suffix of the task ids of one dispatch batch."""
+        return uuid.uuid4().hex[:12]
+
+    def mark_queued(self, queued: statements.Queued) -> None:
+        """Runs to move to ``queued`` (``transitions.steps_queue``). On PostgreSQL the
         update waits for ``flush`` and rides in its statement, so nothing may read
         these rows in between: the dispatch decision is the last step of a change."""
         if connection.vendor == "postgresql" and self.queued is None:
-            self.queued = (list(run_ids), at, token)
+            self.queued = queued
         else:
-            _update_queued(run_ids, at, token)
+            statements.update_queued(queued)
 
     def flush(self) -> None:
         """Write the events and register what happens after commit."""
         claimed = self._continue() if self.continuation else None
         if self.dispatches:
-            from executions.tasks import publish_step_runs
+            from executions.services.dispatch import publish_step_runs
 
             fresh = [d for d in self.dispatches if d.task_id_is_new]
             if fresh:  # re-dispatches (retries, fallbacks, lost messages) get a new id
@@ -144,21 +156,12 @@ class Tx:
                 )
             batch = list(self.dispatches)
             transaction.on_commit(lambda: publish_step_runs(batch))
-        if self.queued is not None and not self.events:  # (never so: each has an event)
-            _update_queued(*self.queued)
-            self.queued = None
         if self.events:  # after the dispatches: the next step starts before the push
-            if connection.vendor == "postgresql":
-                _write_events_postgresql(self.execution, self.events, self.queued, claimed)
-                self.queued = None
-            else:
-                if claimed is not None:
-                    _update_claimed(claimed)
-                ExecutionEvent.objects.bulk_create(self.events)
-                Execution.objects.filter(pk=self.execution.pk).update(
-                    event_seq=self.execution.event_seq
-                )
+            statements.write_changes(self.execution, self.events, self.queued, claimed)
             live.events_publish_on_commit(self.events)
+        elif self.queued is not None:  # (never so: each queued run has its event)
+            statements.update_queued(self.queued)
+        self.queued = None
         for callback in self.after_commit:
             transaction.on_commit(callback)
         self.events, self.dispatches, self.after_commit = [], [], []
@@ -185,97 +188,9 @@ class Tx:
             return None
         run = d.run
         self.dispatches.remove(d)
-        if self.queued is not None and run.pk in self.queued[0]:
-            self.queued[0].remove(run.pk)
-        now = timezone.now()
-        run.status, run.attempt = StepStatus.RUNNING, run.attempt + 1
-        run.started_at = run.heartbeat_at = now
-        run.queued_at = run.queued_at or now
-        run.worker_host, run.task_id, run.next_attempt_at = cont.worker_host, cont.task_id, None
+        if self.queued is not None and run.pk in self.queued.run_ids:
+            self.queued.run_ids.remove(run.pk)
         run.execution = self.execution
-        self.emit("step.running", run.key, **running_payload(run))
+        transitions.step_continue(self, run, worker_host=cont.worker_host, task_id=cont.task_id)
         self.continued = run
         return run
-
-
-def running_payload(run: StepRun) -> dict[str, Any]:
-    """The payload of a ``step.running`` event, for every claim (the PostgreSQL claim
-    statement builds the same object in SQL)."""
-    return {
-        "status": StepStatus.RUNNING,
-        "attempt": run.attempt,
-        "model_used": run.model_used,
-        "worker": run.worker_host,
-    }
-
-
-_CLAIMED_FIELDS = (
-    "status", "attempt", "started_at", "heartbeat_at", "queued_at", "worker_host", "task_id",
-    "next_attempt_at",
-)  # fmt: skip
-
-
-def _update_claimed(run: StepRun) -> None:
-    StepRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in _CLAIMED_FIELDS})
-
-
-def _update_queued(run_ids: list[int], at: datetime, token: str) -> None:
-    StepRun.objects.filter(pk__in=run_ids).update(
-        status=StepStatus.QUEUED,
-        queued_at=at,
-        task_id=Concat(Value("step-"), Cast("id", CharField()), Value(f"-{token}")),
-    )
-
-
-# PostgreSQL: the runs marked queued, a transaction's events and the execution's new
-# sequence number in one statement (round trips fewer on every transition). A
-# data-modifying WITH always runs to completion, read or not.
-_WRITE_EVENTS = f"""
-WITH queued AS (
-    UPDATE {StepRun._meta.db_table}
-    SET status = '{StepStatus.QUEUED}', queued_at = %(queued_at)s,
-        task_id = 'step-' || id || '-' || %(token)s
-    WHERE id = ANY(%(queued_ids)s::bigint[])
-), claimed AS (
-    UPDATE {StepRun._meta.db_table}
-    SET {", ".join(f"{c} = %(claimed_{c})s" for c in _CLAIMED_FIELDS)}
-    WHERE id = %(claimed_id)s::bigint
-), written AS (
-    INSERT INTO {ExecutionEvent._meta.db_table}
-        (execution_id, seq, type, step_key, payload, created_at)
-    SELECT %(execution)s, seq, type, step_key, payload, created_at
-    FROM unnest(%(seqs)s::integer[], %(types)s::text[], %(keys)s::text[],
-                %(payloads)s::jsonb[], %(times)s::timestamptz[])
-        AS e(seq, type, step_key, payload, created_at)
-)
-UPDATE {Execution._meta.db_table} SET event_seq = %(last)s
-WHERE id = %(execution)s
-"""  # noqa: S608 - table names are constants
-
-
-def _write_events_postgresql(
-    execution: Execution,
-    events: list[ExecutionEvent],
-    queued: tuple[list[int], datetime, str] | None,
-    claimed: StepRun | None,
-) -> None:
-    encoder = ExecutionEvent._meta.get_field("payload").encoder  # type: ignore[attr-defined]
-    params = {
-        "execution": execution.pk,
-        "seqs": [e.seq for e in events],
-        "types": [e.type for e in events],
-        "keys": [e.step_key for e in events],
-        "payloads": [json.dumps(e.payload, cls=encoder) for e in events],
-        "times": [e.created_at for e in events],
-        "last": execution.event_seq,
-        "queued_ids": queued[0] if queued else [],
-        "queued_at": queued[1] if queued else None,
-        "token": queued[2] if queued else "",
-        "claimed_id": claimed.pk if claimed else None,
-    }
-    for name in _CLAIMED_FIELDS:
-        value = getattr(claimed, name) if claimed else None
-        field = StepRun._meta.get_field(name)
-        params[f"claimed_{name}"] = field.get_db_prep_save(value, connection) if claimed else None
-    with connection.cursor() as cursor:
-        cursor.execute(_WRITE_EVENTS, params)

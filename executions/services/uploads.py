@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.base import File
 
@@ -21,6 +22,26 @@ from executions.models import Execution, UploadedFile
 
 FILE_ID = re.compile(r"^file_[a-z2-7]{16}$")
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+#: What a storage backend raises when it cannot store or read: the file system's
+#: errors, and those of S3-compatible storage (boto3).
+STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, BotoCoreError, ClientError)
+
+
+class StorageUnavailable(Exception):
+    """The file storage cannot store or read a file. The message names the file's
+    id and the kind of error, never a server path or a bucket's address."""
+
+
+def _storage_failure(action: str, public_id: str, exc: Exception) -> StorageUnavailable:
+    kind = type(exc).__name__
+    if isinstance(exc, ClientError):  # the S3 error code (NoSuchBucket, AccessDenied…)
+        kind = str(exc.response.get("Error", {}).get("Code") or kind)
+    return StorageUnavailable(
+        f"the file storage could not {action} uploaded file '{public_id}' ({kind}); "
+        "every machine must use the same storage (PRSM_STORAGE_URL)"
+    )
 
 
 class UploadRejected(Exception):
@@ -49,10 +70,12 @@ def _clean_type(content_type: str | None) -> str:
 
 
 def uploaded_file_create(*, owner: Any, upload: Any) -> UploadedFile:
-    """Store an uploaded file (a Django ``UploadedFile``) under ``MEDIA_ROOT/files``.
+    """Store an uploaded file (a Django ``UploadedFile``) under ``files/`` of the
+    default storage (``STORAGES``, set by ``PRSM_STORAGE_URL``).
 
     Raises ``UploadRejected``: 400 when it is empty, 413 when it is larger than
-    ``PRSM_UPLOAD_MAX_BYTES``.
+    ``PRSM_UPLOAD_MAX_BYTES``; ``StorageUnavailable`` when the storage refuses it
+    (nothing is saved then).
     """
     limit = upload_max_bytes()
     if upload.size is None or upload.size == 0:
@@ -75,9 +98,21 @@ def uploaded_file_create(*, owner: Any, upload: Any) -> UploadedFile:
         content_type=_clean_type(upload.content_type),
         sha256=digest.hexdigest(),
     )
-    record.file.save(record.public_id, File(upload), save=False)
+    try:
+        record.file.save(record.public_id, File(upload), save=False)
+    except STORAGE_ERRORS as exc:
+        raise _storage_failure("store", record.public_id, exc) from None
     record.save()
     return record
+
+
+def uploaded_file_open(record: UploadedFile) -> Any:
+    """The stored content of ``record``, open for reading (a download). Raises
+    ``StorageUnavailable``."""
+    try:
+        return record.file.open("rb")
+    except STORAGE_ERRORS as exc:
+        raise _storage_failure("read", record.public_id, exc) from None
 
 
 def file_ids_in(value: Any) -> Iterator[str]:
@@ -148,8 +183,10 @@ def executions_link_files(*, execution: Execution, files: Iterable[UploadedFile]
 def uploaded_file_bytes(*, public_id: str, execution_id: str | None, max_bytes: int) -> bytes:
     """The content of an uploaded file linked to the execution ``execution_id``.
 
-    Raises ``LookupError`` when there is no such file for that execution and
-    ``ValueError`` when it is larger than ``max_bytes``.
+    Raises ``LookupError`` when there is no such file for that execution,
+    ``ValueError`` when it is larger than ``max_bytes`` and ``StorageUnavailable``
+    when the storage cannot give its content (a worker whose storage is not the
+    web's: the message says so, without a server path).
     """
     if execution_id is None:
         raise LookupError("uploaded files can only be read by the executions they were given to")
@@ -160,5 +197,8 @@ def uploaded_file_bytes(*, public_id: str, execution_id: str | None, max_bytes: 
         raise LookupError(f"there is no uploaded file '{public_id}' among this execution's inputs")
     if record.size > max_bytes:
         raise ValueError(f"the file is larger than {max_bytes} bytes")
-    with record.file.open("rb") as handle:
-        return handle.read()
+    try:
+        with record.file.open("rb") as handle:
+            return handle.read()
+    except STORAGE_ERRORS as exc:
+        raise _storage_failure("read", public_id, exc) from None

@@ -141,6 +141,8 @@ class StepContext:
     mock_models: Mapping[str, Any] = field(default_factory=dict)
     attempt: int = 1
     heartbeat: Callable[[], None] = lambda: None
+    #: Who started the execution: models resolve to the endpoints they may use.
+    user_id: int | None = None
 
 
 @dataclass

@@ -134,8 +134,8 @@ def generate(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
 #: Analysis types of ``generate_steps_for_documents`` → the offline model that does it.
 ANALYSIS_MODELS: dict[str, str] = {
     "sentiment": "builtin/sentiment-vader",
-    "entities": "builtin/entities",
-    "keywords": "builtin/keywords",
+    "entities": "builtin/capitalized-phrases",
+    "keywords": "builtin/yake-keywords",
     "summary": "builtin/extractive-summary",
 }
 ANALYSIS_ALIASES: dict[str, str] = {

@@ -2,14 +2,17 @@
 llama.cpp servers and anything else that speaks ``POST {base_url}/chat/completions``.
 
 A model name is served by the ``ModelEndpoint`` row of that name (``provider =
-"openai"``, enabled):
+"openai"``, enabled) that the user who started the execution may use — a team's
+endpoint serves only its members (the catalog's rule, ``workflows.catalog``):
 
 - ``base_url`` includes the API version prefix, e.g. ``https://api.openai.com/v1``,
   ``http://localhost:11434/v1`` (Ollama), ``http://gpu-box:8000/v1`` (vLLM);
 - ``remote_model`` is the model id sent to the server (default: the name);
-- ``credentials_ref`` names an environment variable holding the API key, sent as
-  ``Authorization: Bearer …``. No variable set (or no ``credentials_ref``) means no
-  ``Authorization`` header, which is what local servers expect.
+- the API key, sent as ``Authorization: Bearer …``, is the row's stored one
+  (``api_key_encrypted``, set on the Models page, decrypted with
+  :mod:`executions.crypto` when a request is sent), else the environment variable
+  ``credentials_ref`` names. Neither set means no ``Authorization`` header, which is
+  what local servers expect.
 
 Requests go through the outbound guard (:func:`executions.outbound.safe_client`).
 A model server on a private or loopback address (``localhost``, ``10.…``, a LAN
@@ -47,12 +50,14 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from django.conf import settings
 
+from executions.crypto import DecryptionFailed, decrypt_json
 from executions.outbound import OutboundBlocked, OutboundUnresolvable, safe_client
 from executions.steps.base import StepError
 from executions.steps.providers import Completion
@@ -62,6 +67,7 @@ __all__ = [
     "Endpoint",
     "OpenAICompatibleProvider",
     "clear_endpoint_cache",
+    "endpoint_price",
     "find_endpoint",
 ]
 
@@ -89,19 +95,68 @@ class Endpoint:
     base_url: str
     remote_model: str
     credentials_ref: str
+    team_id: int | None = None
+    #: The key itself, for the endpoint of ``PRSM_OPENAI_BASE_URL`` (a row names an
+    #: environment variable in ``credentials_ref`` instead).
+    api_key: str = field(default="", repr=False)
+    #: Whether ``PRSM_OPENAI_BASE_URL`` made it (else it is a ``ModelEndpoint`` row).
+    from_settings: bool = False
+    #: The row's stored key, still encrypted (decrypted only to send a request).
+    api_key_encrypted: str = field(default="", repr=False)
 
     @property
     def model_id(self) -> str:
         return self.remote_model or self.name
 
+    def key(self) -> str:
+        """The API key to send: ``api_key``, else the stored one, else the
+        ``credentials_ref`` variable's. A stored key no listed key can decrypt is a
+        ``model_unavailable`` error saying so."""
+        if self.api_key:
+            return self.api_key
+        if self.api_key_encrypted:
+            try:
+                return str(decrypt_json(self.api_key_encrypted))
+            except DecryptionFailed as exc:
+                raise StepError(
+                    "model_unavailable",
+                    f"The API key stored for the model endpoint '{self.name}' cannot be "
+                    f"used: {exc} Set the key again on the Models page.",
+                ) from None
+        return os.environ.get(self.credentials_ref, "").strip() if self.credentials_ref else ""
+
+
+def settings_endpoint(model: str) -> Endpoint | None:
+    """The endpoint ``PRSM_OPENAI_BASE_URL`` makes of ``model``, if it names one of
+    ``PRSM_OPENAI_MODELS`` (read each time: settings are cheap, and tests change them)."""
+    from django.conf import settings
+
+    base_url = getattr(settings, "PRSM_OPENAI_BASE_URL", "")
+    if not base_url or model not in getattr(settings, "PRSM_OPENAI_MODELS", []):
+        return None
+    return Endpoint(
+        name=model,
+        provider="openai",
+        base_url=base_url,
+        remote_model=getattr(settings, "PRSM_OPENAI_REMOTE_MODEL", ""),
+        credentials_ref="PRSM_OPENAI_API_KEY",
+        api_key=getattr(settings, "PRSM_OPENAI_API_KEY", ""),
+        from_settings=True,
+    )
+
 
 _cache: dict[str, tuple[float, Endpoint | None]] = {}
+#: Prices by model name, read for every step with a model (a mocked one too), so kept
+#: apart from the providers' cache: pricing never caches a provider's miss.
+_price_cache: dict[str, tuple[float, tuple[int | None, Decimal, Decimal] | None]] = {}
+PRICE_CACHE_SECONDS = 60.0
 _cache_lock = threading.Lock()
 
 
 def clear_endpoint_cache() -> None:
     with _cache_lock:
         _cache.clear()
+        _price_cache.clear()
 
 
 def _clear_on_change(**_: Any) -> None:
@@ -117,12 +172,53 @@ def _connect_signals() -> None:
         signal.connect(_clear_on_change, sender=ModelEndpoint, dispatch_uid=f"{__name__}.{signal}")
 
 
-def find_endpoint(model: str) -> Endpoint | None:
-    """The enabled ``ModelEndpoint`` serving ``model``, cached for 30 s (misses too).
+def find_endpoint(model: str, *, user_id: int | None) -> Endpoint | None:
+    """The enabled ``ModelEndpoint`` serving ``model`` to the user with ``user_id``,
+    else the endpoint of ``PRSM_OPENAI_BASE_URL`` if it serves ``model`` (to everyone).
 
+    None if there is none, or if it is a team's endpoint and that user is not on the
+    team (nor a superuser): names are unique, so there is no other endpoint to fall
+    back to. Rows are cached for 30 s (misses too); membership is asked each time.
     A change saved in this process clears the cache at once; other worker
     processes see it within 30 s.
     """
+    endpoint = _endpoint_row(model)
+    if endpoint is None:
+        return settings_endpoint(model)
+    from workflows.catalog import endpoint_usable_by
+
+    return endpoint if endpoint_usable_by(team_id=endpoint.team_id, user_id=user_id) else None
+
+
+def endpoint_price(model: str, *, user_id: int | None) -> tuple[Decimal, Decimal]:
+    """Input and output price per 1k tokens of the endpoint serving ``model`` to
+    ``user_id`` (zero when none does: built-in models, or a team's endpoint the user
+    is not on). Rows cached for 60 s, cleared as :func:`find_endpoint`'s are."""
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _price_cache.get(model)
+    if hit is not None and now - hit[0] < PRICE_CACHE_SECONDS:
+        row = hit[1]
+    else:
+        from workflows.models import ModelEndpoint
+
+        row = (
+            ModelEndpoint.objects.filter(name=model)
+            .values_list("team_id", "input_price_per_1k", "output_price_per_1k")
+            .first()
+        )
+        with _cache_lock:
+            _price_cache[model] = (now, row)
+    if row is None:
+        return Decimal(0), Decimal(0)
+    from workflows.catalog import endpoint_usable_by
+
+    if not endpoint_usable_by(team_id=row[0], user_id=user_id):
+        return Decimal(0), Decimal(0)
+    return Decimal(row[1]), Decimal(row[2])
+
+
+def _endpoint_row(model: str) -> Endpoint | None:
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(model)
@@ -132,10 +228,29 @@ def find_endpoint(model: str) -> Endpoint | None:
 
     row = (
         ModelEndpoint.objects.filter(name=model, enabled=True)
-        .values_list("name", "provider", "base_url", "remote_model", "credentials_ref")
+        .values_list(
+            "name",
+            "provider",
+            "base_url",
+            "remote_model",
+            "credentials_ref",
+            "team_id",
+            "api_key_encrypted",
+        )
         .first()
     )
-    endpoint = Endpoint(*row) if row else None
+    endpoint = None
+    if row:
+        name, provider, base_url, remote_model, credentials_ref, team_id, sealed = row
+        endpoint = Endpoint(
+            name,
+            provider,
+            base_url,
+            remote_model,
+            credentials_ref,
+            team_id,
+            api_key_encrypted=sealed,
+        )
     with _cache_lock:
         _cache[model] = (now, endpoint)
     return endpoint
@@ -195,8 +310,7 @@ class OpenAICompatibleProvider:
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
-        ref = self.endpoint.credentials_ref
-        key = os.environ.get(ref, "").strip() if ref else ""
+        key = self.endpoint.key()
         if key:
             headers["Authorization"] = f"Bearer {key}"
         return headers
@@ -218,7 +332,7 @@ class OpenAICompatibleProvider:
             raise StepError(
                 "model_unavailable",
                 f"The model endpoint '{self.endpoint.name}' has no base URL; set one "
-                "(admin → Model endpoints).",
+                "on the Models page (/models/).",
             )
         seconds = _timeout(parameters)
         body = self._body(prompt, parameters)
@@ -251,11 +365,7 @@ class OpenAICompatibleProvider:
         if status < 400:
             return
         detail = _error_text(response)
-        key = (
-            os.environ.get(self.endpoint.credentials_ref, "")
-            if self.endpoint.credentials_ref
-            else ""
-        )
+        key = self.endpoint.key()
         if len(key.strip()) >= 4:
             detail = detail.replace(key.strip(), "***")  # some servers echo the key back
         said = f": {detail}" if detail else ""
@@ -266,23 +376,31 @@ class OpenAICompatibleProvider:
             raise StepError("rate_limit", where + hint)
         if status in (401, 403):
             ref = self.endpoint.credentials_ref
-            if ref:
+            if self.endpoint.api_key_encrypted:
+                hint = (
+                    " The API key stored for this endpoint was refused; set a valid one on "
+                    f"the Models page (/models/ → {self.endpoint.name} → Edit)."
+                )
+            elif ref:
                 hint = (
                     f" Set the environment variable {ref} to a valid API key for this "
-                    "server on the workers" + ("." if os.environ.get(ref) else " (it is not set).")
+                    "server on the workers" + ("." if self.endpoint.key() else " (it is not set).")
                 )
             else:
                 hint = (
-                    f" Set the model endpoint's credentials reference (admin → Model endpoints "
-                    f"→ {self.endpoint.name}) to the name of an environment variable holding "
-                    "the API key."
+                    f" Set the endpoint's API key on the Models page (/models/ → "
+                    f"{self.endpoint.name} → Edit)."
                 )
             raise StepError("model_unavailable", where + "." + hint)
         if status == 404 or (status < 500 and _MODEL_MISSING.search(detail)):
             raise StepError(
                 "model_unavailable",
                 f"{where}. The server does not serve the model '{self.endpoint.model_id}'; "
-                "check the endpoint's base URL and remote model.",
+                + (
+                    "set PRSM_OPENAI_REMOTE_MODEL to a model it serves."
+                    if self.endpoint.from_settings
+                    else "check the endpoint's base URL and remote model."
+                ),
             )
         if status == 408:
             raise StepError("timeout", where)

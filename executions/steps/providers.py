@@ -2,7 +2,8 @@
 
 A model name is served, in this order, by: the test run's ``mock_models``;
 ``mock/echo``; the built-in offline models (``builtin/…``); else the enabled
-``ModelEndpoint`` row of that name — ``openai`` endpoints through the
+``ModelEndpoint`` row of that name, if the user who started the execution may use
+it (a team's endpoint serves only its members) — ``openai`` endpoints through the
 OpenAI-compatible HTTP provider (:mod:`executions.steps.openai_compat`),
 ``huggingface`` ones through local ``transformers`` pipelines
 (:mod:`executions.steps.huggingface`), ``builtin`` ones through the built-in model
@@ -14,15 +15,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from executions.steps.base import STOPWORDS, StepError
-
-# Prompt verbs are not keywords of the text they ask about.
-_STOPWORDS = STOPWORDS | {"summarize", "analyze", "extract"}
+from executions.steps.base import StepError
+from executions.steps.builtin_models import run_builtin
 
 
 @dataclass
@@ -48,59 +46,6 @@ def _text(prompt: Any) -> str:
     import json
 
     return json.dumps(prompt, ensure_ascii=False, default=str)
-
-
-_POSITIVE = set(
-    [
-        "good",
-        "great",
-        "excellent",
-        "love",
-        "loved",
-        "lovely",
-        "like",
-        "amazing",
-        "wonderful",
-        "best",
-        "happy",
-        "fantastic",
-        "revolutionary",
-        "brilliant",
-        "enjoy",
-        "enjoyed",
-        "nice",
-        "awesome",
-        "superb",
-        "positive",
-        "success",
-        "impressive",
-    ]
-)
-_NEGATIVE = set(
-    [
-        "bad",
-        "terrible",
-        "awful",
-        "hate",
-        "hated",
-        "worst",
-        "poor",
-        "sad",
-        "horrible",
-        "disappointing",
-        "boring",
-        "broken",
-        "negative",
-        "failure",
-        "fail",
-        "failed",
-        "useless",
-        "angry",
-        "annoying",
-        "slow",
-        "wrong",
-    ]
-)
 
 
 #: A prompt's leading instruction ("Summarize this paper: …"): the built-in models
@@ -140,72 +85,13 @@ def _strings(value: Any) -> Any:
             yield from _strings(item)
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Za-z][A-Za-z'-]+", text.lower())
-
-
-def builtin_sentiment(text: str) -> dict[str, Any]:
-    words = _words(text)
-    pos = sum(w in _POSITIVE for w in words)
-    neg = sum(w in _NEGATIVE for w in words)
-    total = pos + neg
-    if total == 0:
-        return {"label": "NEUTRAL", "score": 0.5}
-    score = pos / total
-    label = "POSITIVE" if score > 0.5 else "NEGATIVE" if score < 0.5 else "NEUTRAL"
-    return {"label": label, "score": round(max(score, 1 - score), 4)}
-
-
-def builtin_keywords(text: str, top: int = 10) -> list[str]:
-    counts = Counter(w for w in _words(text) if w not in _STOPWORDS and len(w) > 2)
-    return [w for w, _ in counts.most_common(top)]
-
-
-def builtin_entities(text: str) -> list[dict[str, str]]:
-    found: list[dict[str, str]] = []
-    for match in re.finditer(r"\b([A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*|[A-Z]{2,})\b", text):
-        name = match.group(1)
-        if name.lower() in _STOPWORDS or name in {e["text"] for e in found}:
-            continue
-        found.append({"text": name, "type": "MISC"})
-    return found
-
-
-def builtin_summary(text: str, sentences: int = 3) -> str:
-    parts = _sentences(text)
-    if len(parts) <= sentences:
-        return " ".join(parts)
-    freq = Counter(w for w in _words(text) if w not in _STOPWORDS)
-    ranked = sorted(
-        range(len(parts)),
-        key=lambda i: -sum(freq[w] for w in _words(parts[i])) / (len(_words(parts[i])) or 1),
-    )
-    keep = sorted(ranked[:sentences])
-    return " ".join(parts[i] for i in keep)
-
-
 class BuiltinProvider:
-    """Small offline models that need no network or download."""
-
-    MODELS = {
-        "builtin/sentiment-vader": lambda text, p: builtin_sentiment(text),
-        "builtin/keywords": lambda text, p: builtin_keywords(text, int(p.get("top_k", 10))),
-        "builtin/entities": lambda text, p: builtin_entities(text),
-        "builtin/extractive-summary": lambda text, p: builtin_summary(
-            text, int(p.get("sentences", 3))
-        ),
-    }
+    """The built-in offline models (:mod:`executions.steps.builtin_models`): no network,
+    no download."""
 
     def complete(self, model: str, prompt: Any, parameters: Mapping[str, Any]) -> Completion:
-        fn = self.MODELS.get(model)
-        if fn is None:
-            raise StepError("model_unavailable", f"There is no built-in model '{model}'.")
         text = _text(prompt)
-        output = fn(strip_instruction(text), parameters)
+        output = run_builtin(model, strip_instruction(text), parameters)
         return Completion(output, _tokens(text), _tokens(output))
 
 
@@ -233,6 +119,29 @@ class MockProvider:
         return Completion(response, _tokens(prompt), _tokens(response))
 
 
+def unserved_model_message(model: str) -> str:
+    """What to set so that ``model`` is served: the variables, or a model endpoint."""
+    from django.conf import settings
+
+    endpoint = (
+        f"add a model endpoint named '{model}' on the Models page (/models/ → Add an "
+        "endpoint: base URL, API key, prices)"
+    )
+    if not getattr(settings, "PRSM_OPENAI_BASE_URL", ""):
+        return (
+            f"No provider serves the model '{model}' to the user who started this run "
+            "(a team's endpoint serves only its members). Set PRSM_OPENAI_BASE_URL (and "
+            "PRSM_OPENAI_API_KEY or OPENAI_API_KEY) to an OpenAI-compatible server, which "
+            f"then serves the names in PRSM_OPENAI_MODELS; or {endpoint}; or name a "
+            "fallback model."
+        )
+    return (
+        f"No provider serves the model '{model}': the server of PRSM_OPENAI_BASE_URL "
+        f"serves only PRSM_OPENAI_MODELS. Add '{model}' to PRSM_OPENAI_MODELS; or "
+        f"{endpoint}; or name a fallback model."
+    )
+
+
 def complete(
     model: str,
     prompt: Any,
@@ -240,8 +149,10 @@ def complete(
     *,
     mock_models: Mapping[str, Any],
     attempt: int = 1,
+    user_id: int | None = None,
 ) -> Completion:
-    """Run ``model`` on ``prompt`` with the provider that serves it."""
+    """Run ``model`` on ``prompt`` with the provider that serves it to ``user_id``
+    (the execution's starter; None: only public endpoints)."""
     if model in mock_models:
         return MockProvider(mock_models, attempt).complete(model, prompt, parameters)
     if model == "mock/echo":
@@ -250,14 +161,9 @@ def complete(
         return BuiltinProvider().complete(model, prompt, parameters)
     from executions.steps import openai_compat
 
-    endpoint = openai_compat.find_endpoint(model)
+    endpoint = openai_compat.find_endpoint(model, user_id=user_id)
     if endpoint is None:
-        raise StepError(
-            "model_unavailable",
-            f"No provider serves the model '{model}'. Configure a model endpoint named "
-            f"'{model}' (admin → Model endpoints: provider OpenAI-compatible HTTP, base URL, "
-            "remote model, credentials reference) or name a fallback model.",
-        )
+        raise StepError("model_unavailable", unserved_model_message(model))
     if endpoint.provider == "openai":
         return openai_compat.OpenAICompatibleProvider(endpoint).complete(model, prompt, parameters)
     if endpoint.provider == "builtin":

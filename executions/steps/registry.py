@@ -26,7 +26,12 @@ def run_inference(ctx: StepContext) -> StepOutput:
     if not ctx.model:
         raise StepError("invalid_input", "An inference step needs a model.")
     done = providers.complete(
-        ctx.model, _payload(ctx), ctx.parameters, mock_models=ctx.mock_models, attempt=ctx.attempt
+        ctx.model,
+        _payload(ctx),
+        ctx.parameters,
+        mock_models=ctx.mock_models,
+        attempt=ctx.attempt,
+        user_id=ctx.user_id,
     )
     return StepOutput(
         done.output, ctx.model, done.input_tokens, done.output_tokens, done.gpu_seconds

@@ -41,8 +41,8 @@ def add_run(
     created = timezone.now() - ago
     execution = Execution.objects.create(
         workflow=workflow,
-        version=workflow.current_version,
-        definition=workflow.current_version.definition,
+        version=workflow.published_version(),
+        definition=workflow.published_version().definition,
         created_by=user,
         status=status,
         is_test=is_test,

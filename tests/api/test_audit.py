@@ -166,8 +166,8 @@ def test_execution_detail_reads_are_audited_when_asked(
     audited, plain = (
         Execution.objects.create(
             workflow=workflow,
-            version=workflow.current_version,
-            definition=workflow.current_version.definition,
+            version=workflow.published_version(),
+            definition=workflow.published_version().definition,
             created_by=alice,
             status="completed",
             security_config={"audit_logging": flag},

@@ -7,6 +7,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -105,4 +106,7 @@ def test_setup_demo_prints_credentials_once(db: Any, settings: Any, tmp_path: An
     assert "password:" in first.getvalue()
     assert "password:" not in second.getvalue()
     key = first.getvalue().split("API key:")[1].split()[0]
+    demo = get_user_model().objects.get(username="demo")
+    assert not demo.is_staff and not demo.is_superuser
+    assert "manage.py createsuperuser" in first.getvalue()
     assert _bearer(key).get("/api/v1/workflows").status_code == 200

@@ -85,7 +85,7 @@ def test_body_over_one_megabyte_is_refused(alice_api: Any) -> None:
         "steps": [{"id": "a", "type": "aggregation"}],
     }
     response = _post_raw(alice_api, json.dumps(doc))
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "limit" in response.json()["message"]
     assert Workflow.objects.count() == 0
 

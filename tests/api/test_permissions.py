@@ -161,16 +161,59 @@ def test_modify_grantee_cannot_change_permissions(
     assert response.status_code == 403
 
 
-def test_staff_may_change_permissions(
-    django_user_model: Any, charlie: Any, alice_workflow: str
+# --- staff: read every workflow and manage its sharing (audited); act only as granted ----
+
+STAFF_EXPECTED = {
+    "detail": 200,
+    "versions": 200,
+    "version": 200,
+    "export": 200,
+    "permissions_get": 200,
+    "permissions_set": 200,
+    "update": 403,
+    "delete": 403,
+}
+
+
+@pytest.fixture
+def sam(django_user_model: Any) -> Any:
+    """Staff, not a superuser, with no grant on alice's workflow."""
+    return django_user_model.objects.create_user("sam", password="sam-pw-123!", is_staff=True)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_staff_read_and_share_any_workflow_but_do_not_change_it(
+    endpoint: str, sam: Any, alice_workflow: str
 ) -> None:
-    staff = django_user_model.objects.create_user(
-        "sam", password="x", is_staff=True, is_superuser=True
-    )
+    response = _call(client_for(sam), endpoint, alice_workflow)
+    assert response.status_code == STAFF_EXPECTED[endpoint], response.content
+
+
+def test_staff_may_change_permissions_and_it_is_audited(
+    sam: Any, alice: Any, charlie: Any, alice_workflow: str
+) -> None:
     url = f"/api/v1/workflows/{alice_workflow}/permissions"
-    response = client_for(staff).post(url, {"read": ["charlie"]}, format="json")
-    assert response.status_code == 200
+    response = client_for(sam).post(url, {"read": ["charlie"]}, format="json")
+    assert response.status_code == 200, response.content
     assert "charlie" in response.json()["read"]
+    assert client_for(charlie).get(f"/api/v1/workflows/{alice_workflow}").status_code == 200
+    entries = client_for(alice).get(f"/api/v1/audit?object={alice_workflow}").json()["results"]
+    shared = [e for e in entries if e["action"] == "shared"]
+    assert [e["actor"] for e in shared] == ["sam"]
+
+
+def test_staff_cannot_execute_another_users_workflow(sam: Any, alice_workflow: str) -> None:
+    response = client_for(sam).post(
+        f"/api/v1/workflows/{alice_workflow}/execute", {"inputs": {"text": "x"}}, format="json"
+    )
+    assert response.status_code == 403, response.content
+    detail = client_for(sam).get(f"/api/v1/workflows/{alice_workflow}").json()
+    assert detail["your_permissions"] == ["read"]
+
+
+def test_staff_list_every_workflow(sam: Any, alice_workflow: str) -> None:
+    ids = [w["id"] for w in client_for(sam).get("/api/v1/workflows").json()["results"]]
+    assert ids == [alice_workflow]
 
 
 def test_list_shows_only_readable_workflows(
@@ -191,7 +234,7 @@ def test_list_query_count_does_not_grow_with_page_size(
     alice: Any, django_assert_num_queries: Any, simple_definition: Any
 ) -> None:
     from workflows import services
-    from workflows.definitions import definition_require_valid
+    from workflows.definition_checks import definition_require_valid
 
     checked = definition_require_valid(simple_definition, user=alice)
     for _ in range(30):
@@ -207,3 +250,173 @@ def test_list_query_count_does_not_grow_with_page_size(
         large = client.get("/api/v1/workflows?limit=30")
     assert len(small.json()["results"]) == 2
     assert len(large.json()["results"]) == 30
+
+
+# --- model endpoints: a team's endpoint serves its members, whoever owns the workflow ----
+#
+# "lab-private/model-x" belongs to the team "lab": alice (who owns the workflow) and bob
+# are on it, charlie is not. alice grants bob and charlie execute on her workflow.
+
+PRIVATE_MODEL = "lab-private/model-x"
+MODEL_PEOPLE = ["alice", "bob", "charlie"]
+MAY_USE = {"alice": True, "bob": True, "charlie": False}
+
+
+@pytest.fixture
+def lab_model(alice: Any, bob: Any) -> Any:
+    from django.contrib.auth.models import Group
+
+    from workflows.models import ModelEndpoint
+
+    lab = Group.objects.create(name="lab")
+    alice.groups.add(lab)
+    bob.groups.add(lab)
+    return ModelEndpoint.objects.create(
+        name=PRIVATE_MODEL,
+        provider="builtin",
+        remote_model="builtin/yake-keywords",
+        team=lab,
+        input_price_per_1k=10,
+        output_price_per_1k=20,
+    )
+
+
+def _private_definition() -> dict[str, Any]:
+    return {
+        "name": "Uses the lab's model",
+        "steps": [
+            {
+                "id": "tag",
+                "type": "inference",
+                "model": PRIVATE_MODEL,
+                "input": "${workflow.input.text}",
+            }
+        ],
+        "input_schema": {"text": {"type": "string"}},
+    }
+
+
+@pytest.fixture
+def shared_private_workflow(alice_api: Any, lab_model: Any) -> str:
+    response = alice_api.post("/api/v1/workflows", _private_definition(), format="json")
+    assert response.status_code == 201, response.content
+    workflow_id = response.json()["id"]
+    granted = alice_api.post(
+        f"/api/v1/workflows/{workflow_id}/permissions",
+        {"execute": ["bob", "charlie"]},
+        format="json",
+    )
+    assert granted.status_code == 200, granted.content
+    return workflow_id
+
+
+def _person(name: str, alice: Any, bob: Any, charlie: Any) -> Any:
+    return {"alice": alice, "bob": bob, "charlie": charlie}[name]
+
+
+@pytest.mark.parametrize("name", MODEL_PEOPLE)
+def test_private_model_in_the_catalog_only_for_its_team(
+    name: str, alice: Any, bob: Any, charlie: Any, lab_model: Any
+) -> None:
+    client = client_for(_person(name, alice, bob, charlie))
+    listed = {m["name"] for m in client.get("/api/v1/catalog/models").json()}
+    assert (PRIVATE_MODEL in listed) is MAY_USE[name]
+
+
+@pytest.mark.parametrize("name", MODEL_PEOPLE)
+def test_private_model_validates_only_for_its_team(
+    name: str, alice: Any, bob: Any, charlie: Any, lab_model: Any
+) -> None:
+    client = client_for(_person(name, alice, bob, charlie))
+    body = client.post(
+        "/api/v1/workflows/validate", {"workflow_definition": _private_definition()}, format="json"
+    ).json()
+    unknown = [w for w in body["warnings"] if w["code"] == "unknown_model"]
+    assert bool(unknown) is not MAY_USE[name], body
+
+
+@pytest.mark.parametrize("name", MODEL_PEOPLE)
+def test_private_model_executes_only_for_its_team(
+    name: str, alice: Any, bob: Any, charlie: Any, shared_private_workflow: str
+) -> None:
+    client = client_for(_person(name, alice, bob, charlie))
+    response = client.post(
+        f"/api/v1/workflows/{shared_private_workflow}/execute",
+        {"inputs": {"text": "alpha beta alpha"}},
+        format="json",
+    )
+    if MAY_USE[name]:
+        assert response.status_code == 201, response.content
+        return
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["error"] == "model_not_permitted"
+    assert PRIVATE_MODEL in body["message"]
+    assert body["errors"] == [
+        {"step": "tag", "field": "steps[0].model", "message": body["errors"][0]["message"]}
+    ]
+
+
+def test_outsider_cannot_reach_a_private_model_through_a_fallback(
+    charlie: Any, lab_model: Any
+) -> None:
+    definition = {
+        "name": "Falls back to the lab's model",
+        "steps": [
+            {"id": "tag", "type": "inference", "model": "builtin/yake-keywords", "input": "x"}
+        ],
+        "error_handling": {"fallback_models": {"builtin/yake-keywords": PRIVATE_MODEL}},
+    }
+    client = client_for(charlie)
+    created = client.post("/api/v1/workflows", definition, format="json")
+    assert created.status_code == 201, created.content
+    response = client.post(
+        f"/api/v1/workflows/{created.json()['id']}/execute", {"inputs": {}}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["field"] == (
+        "error_handling.fallback_models.builtin/yake-keywords"
+    )
+
+
+@pytest.mark.parametrize("name", MODEL_PEOPLE)
+def test_private_model_runs_only_for_its_team_at_run_time(
+    name: str, alice: Any, bob: Any, charlie: Any, lab_model: Any, shared_private_workflow: str
+) -> None:
+    """The worker resolves the model for the run's starter, whatever execute checked.
+
+    Everyone is on the team when the run starts; then charlie leaves it. The step
+    is run in this process by the real ``run_step`` task (the run's rows are not
+    committed, so no worker process sees them).
+    """
+    from executions.models import StepRun
+    from executions.steps import openai_compat
+    from executions.tasks import run_step
+
+    person = _person(name, alice, bob, charlie)
+    person.groups.add(lab_model.team)
+    started = client_for(person).post(
+        f"/api/v1/workflows/{shared_private_workflow}/execute",
+        {"inputs": {"text": "alpha beta alpha gamma"}},
+        format="json",
+    )
+    assert started.status_code == 201, started.content
+    charlie.groups.remove(lab_model.team)
+    openai_compat.clear_endpoint_cache()
+
+    run = StepRun.objects.get(execution__public_id=started.json()["execution_id"], key="tag")
+    run_step.apply(args=[run.pk, run.execution_id])
+    run.refresh_from_db()
+
+    if MAY_USE[name]:
+        assert run.status == "completed", run.error_message
+        assert run.model_used == PRIVATE_MODEL
+        assert run.result and all(isinstance(k, str) for k in run.result), run.result
+        assert any("alpha" in keyword for keyword in run.result), run.result  # YAKE's answer
+        assert run.cost > 0  # the team's price
+    else:
+        assert run.status == "failed"
+        assert run.error_type == "model_unavailable"
+        assert PRIVATE_MODEL in run.error_message
+        assert run.result is None
+        assert run.cost == 0

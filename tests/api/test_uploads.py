@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import FileResponse
 
 from executions.models import UploadedFile
 from executions.steps.base import StepError
@@ -107,6 +108,7 @@ def test_only_the_uploader_may_download_an_unused_file(alice: Any, bob: Any, cha
     file_id = uploaded_id(alice)
     response = client_for(alice).get(f"/api/v1/files/{file_id}")
     assert response.status_code == 200
+    assert isinstance(response, FileResponse)
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Disposition"].startswith("attachment")
     for other in (bob, charlie):

@@ -73,7 +73,7 @@ def test_all_problems_are_reported_at_once(alice_api: Any) -> None:
             {
                 "id": "a",
                 "type": "inference",
-                "model": "builtin/keywords",
+                "model": "builtin/yake-keywords",
                 "input": "${nosuch.result}",
             },
             {"id": "b", "type": "conditional", "condition": "((", "depends_on": ["zzz"]},
@@ -184,8 +184,10 @@ class TestList:
         assert response.status_code == 400
         assert "sort" in response.json()["fields"]
 
-    def test_bad_limit_is_ignored_not_500(self, alice_api: Any, three: list[str]) -> None:
-        assert alice_api.get("/api/v1/workflows?limit=abc&offset=-4").status_code == 200
+    def test_bad_limit_is_a_400_not_ignored(self, alice_api: Any, three: list[str]) -> None:
+        response = alice_api.get("/api/v1/workflows?limit=abc&offset=-4")
+        assert response.status_code == 400
+        assert "limit" in response.json()["fields"]
 
     def test_shared_with_me(self, alice_api: Any, bob: Any, three: list[str]) -> None:
         alice_api.post(

@@ -45,6 +45,24 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture
+def _database_quiet_after_browser(transactional_db: Any) -> Any:
+    """Set up before the browser, torn down after it: the flush waits for the server.
+
+    Pages are closed when pytest-playwright's ``new_context`` ends; only then is
+    the server done answering them, and only then may the database be flushed.
+    """
+    from tests.engine import wait_database_quiet
+
+    yield
+    wait_database_quiet()
+
+
+@pytest.fixture
+def new_context(_database_quiet_after_browser: Any, new_context: Any) -> Any:
+    return new_context
+
+
+@pytest.fixture
 def base_url_for(server: Any):
     """``base_url_for("/workflows/")`` → ``http://127.0.0.1:PORT/workflows/``."""
     return lambda path="/": server.url(path, scheme="http")

@@ -65,18 +65,18 @@ def test_user_adds_a_step_by_drag_and_drop_connects_it_and_saves_a_version(
     _open_editor(page, base_url_for, alice, workflow_id)
     canvas = page.get_by_test_id("editor-canvas")
 
-    page.get_by_role("button", name="Add builtin/keywords").drag_to(
+    page.get_by_role("button", name="Add builtin/yake-keywords").drag_to(
         canvas, target_position={"x": 420, "y": 420}
     )
-    assert _node(page, "keywords").is_visible()
+    assert _node(page, "yake_keywords").is_visible()
     assert page.get_by_test_id("step-panel").is_visible()  # the new step is selected
 
-    _connect(page, "summary", "keywords")
-    _edge(page, "dep:summary->keywords").wait_for(state="attached")
+    _connect(page, "summary", "yake_keywords")
+    _edge(page, "dep:summary->yake_keywords").wait_for(state="attached")
 
-    _connect(page, "keywords", "clean")
+    _connect(page, "yake_keywords", "clean")
     assert page.get_by_test_id("toast").get_by_text(CYCLE_MESSAGE).is_visible()
-    assert _edge(page, "dep:keywords->clean").count() == 0
+    assert _edge(page, "dep:yake_keywords->clean").count() == 0
 
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_label("Change note").fill("Keywords after the summary")
@@ -84,13 +84,13 @@ def test_user_adds_a_step_by_drag_and_drop_connects_it_and_saves_a_version(
     page.get_by_text("Saved a new version").wait_for()
 
     workflow = Workflow.objects.get(public_id=workflow_id)
-    latest = workflow.versions.order_by("-number").first()
+    latest = workflow.versions.latest("number")
     assert latest.number == 2
     assert latest.change_note == "Keywords after the summary"
     steps = {s["id"]: s for s in latest.definition["steps"]}
-    assert steps["keywords"]["model"] == "builtin/keywords"
-    assert steps["keywords"]["depends_on"] == ["summary"]
-    assert "keywords" in latest.definition["ui"]["nodes"]
+    assert steps["yake_keywords"]["model"] == "builtin/yake-keywords"
+    assert steps["yake_keywords"]["depends_on"] == ["summary"]
+    assert "yake_keywords" in latest.definition["ui"]["nodes"]
 
 
 def test_the_seed_text_analysis_pipeline_is_built_without_typing_json(
@@ -111,7 +111,7 @@ def test_the_seed_text_analysis_pipeline_is_built_without_typing_json(
 
     add("builtin/sentiment-vader", "sentiment")
     page.get_by_label("Insert reference into Input").select_option("${workflow.input.text}")
-    add("builtin/entities", "entities")
+    add("builtin/capitalized-phrases", "entities")
     page.get_by_label("Insert reference into Input").select_option("${workflow.input.text}")
     _connect(page, "sentiment", "entities")
     add("builtin/extractive-summary", "summary")
@@ -130,7 +130,7 @@ def test_the_seed_text_analysis_pipeline_is_built_without_typing_json(
     page.wait_for_url("**/workflows/wf_*/")
 
     workflow = Workflow.objects.get(name="Text Analysis Pipeline")
-    definition = workflow.current_version.definition
+    definition = workflow.published_version().definition
     assert definition["input_schema"] == {"text": {"type": "string"}}
     assert [
         {k: v for k, v in step.items() if k in ("id", "model", "input", "depends_on")}
@@ -139,7 +139,7 @@ def test_the_seed_text_analysis_pipeline_is_built_without_typing_json(
         {"id": "sentiment", "model": "builtin/sentiment-vader", "input": "${workflow.input.text}"},
         {
             "id": "entities",
-            "model": "builtin/entities",
+            "model": "builtin/capitalized-phrases",
             "input": "${workflow.input.text}",
             "depends_on": ["sentiment"],
         },
@@ -150,7 +150,7 @@ def test_the_seed_text_analysis_pipeline_is_built_without_typing_json(
             "depends_on": ["sentiment", "entities"],
         },
     ]
-    assert workflow.current_version.change_note == "First draft"
+    assert workflow.published_version().change_note == "First draft"
 
 
 def test_validation_marks_the_node_the_field_and_the_problems_list(
@@ -169,7 +169,7 @@ def test_validation_marks_the_node_the_field_and_the_problems_list(
     assert "needs a 'model'" in problem.first.inner_text()
 
     page.get_by_role("tab", name="Properties").click()
-    page.get_by_role("combobox", name="Model").fill("builtin/keywords")
+    page.get_by_role("combobox", name="Model").fill("builtin/yake-keywords")
     node.get_by_test_id("node-error-badge").wait_for(state="detached")
 
 
@@ -240,9 +240,10 @@ def test_code_view_and_canvas_stay_in_sync_both_ways(
     assert '"summary"' in _code_text(page)
 
     # Canvas → text.
-    page.get_by_role("button", name="Add builtin/entities").click()
+    page.get_by_role("button", name="Add builtin/capitalized-phrases").click()
     page.wait_for_function(
-        "() => document.querySelector('.cm-content').innerText.includes('builtin/entities')"
+        "() => document.querySelector('.cm-content').innerText"
+        ".includes('builtin/capitalized-phrases')"
     )
 
     # Text → canvas.
@@ -255,7 +256,7 @@ def test_code_view_and_canvas_stay_in_sync_both_ways(
     page.keyboard.insert_text(json.dumps(definition, indent=2))
     _node(page, "from_text").wait_for(state="attached")
     _edge(page, "dep:summary->from_text").wait_for(state="attached")
-    assert _node(page, "entities").count() == 0
+    assert _node(page, "capitalized_phrases").count() == 0
 
     # Invalid text says why and leaves the canvas alone.
     page.locator(".cm-content").click()
@@ -353,7 +354,7 @@ def test_import_yaml_into_the_canvas_and_export_json(
 def test_leaving_with_unsaved_changes_asks_first(page: Any, base_url_for: Any, alice: Any) -> None:
     workflow_id = _create(alice)
     _open_editor(page, base_url_for, alice, workflow_id)
-    page.get_by_role("button", name="Add builtin/entities").click()
+    page.get_by_role("button", name="Add builtin/capitalized-phrases").click()
     asked: list[str] = []
 
     def dismiss(dialog: Any) -> None:
@@ -364,4 +365,4 @@ def test_leaving_with_unsaved_changes_asks_first(page: Any, base_url_for: Any, a
     page.get_by_role("link", name="Runs").click()
     assert asked and "unsaved changes" in asked[0]
     assert page.url.endswith(f"/workflows/{workflow_id}/")
-    assert _node(page, "entities").is_visible()
+    assert _node(page, "capitalized_phrases").is_visible()

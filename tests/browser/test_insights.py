@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,10 @@ def test_usage_page_shows_a_row_per_workflow(
     expect(page.locator(f'[data-testid="usage-row"][data-key="{second}"] td').first).to_have_text(
         "1"
     )
+    # each amount in its column's unit: hours and GB-hours, never seconds or milliseconds
+    cells = page.locator(f'[data-testid="usage-row"][data-key="{first}"] td')
+    expect(cells.nth(1)).to_have_text(re.compile(r"^[<0-9.]+ h$"))  # CPU hours
+    expect(cells.nth(2)).to_have_text(re.compile(r"^[<0-9.]+ GB·h$"))  # RAM GB-hours
     expect(page.get_by_test_id("chart-usage-hours-chart").locator("canvas")).to_have_count(1)
     expect(page.get_by_test_id("chart-usage-over-time-chart").locator("canvas")).to_have_count(
         1, timeout=TIMEOUT

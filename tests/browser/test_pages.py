@@ -109,7 +109,7 @@ def test_user_creates_a_workflow_from_a_template(
     expect(page.get_by_role("heading", level=1)).to_have_text("Erin's analysis")
     workflow = Workflow.objects.get(name="Erin's analysis")
     assert workflow.owner == erin
-    analyze = workflow.current_version.definition["steps"][1]
+    analyze = workflow.published_version().definition["steps"][1]
     assert analyze["parameters"]["max_tokens"] == 300
     assert analyze["input"].startswith("Analysis (detailed)")
 
@@ -187,3 +187,21 @@ def test_teams_page_creates_a_team_and_adds_a_member(
     page.get_by_label("Team name").fill("Spectroscopy")
     page.get_by_role("button", name="Create team").click()
     expect(page.get_by_role("alert")).to_contain_text("already exists")
+
+
+def test_every_page_has_an_icon_and_favicon_ico_is_not_a_404(
+    page: Any, base_url_for: Any, make_user: Any
+) -> None:
+    # Given the sign-in page: it names its icon, which the server serves
+    page.goto(base_url_for("/accounts/login/"))
+    icon = page.locator("link[rel='icon']").get_attribute("href")
+    assert icon
+    served = page.request.get(base_url_for(icon))
+    assert served.status == 200
+    assert served.headers["content-type"].startswith("image/svg+xml")
+
+    # And the address browsers try where a page names none leads to the same icon
+    answer = page.request.get(base_url_for("/favicon.ico"))
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+    assert answer.body() == served.body()

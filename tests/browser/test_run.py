@@ -137,6 +137,29 @@ FAILING_DEFINITION: dict[str, Any] = {
     ],
 }
 
+# Two independent slow steps and a step that joins them: with one parallel slot, one
+# runs while the other waits for the slot, and the join waits for both.
+SLOT_DEFINITION: dict[str, Any] = {
+    "name": "One slot",
+    "steps": [
+        *(
+            {
+                "id": step_id,
+                "type": "data_processing",
+                "function": "sleep",
+                "input": step_id,
+                "parameters": {"seconds": 5},
+            }
+            for step_id in ("alpha", "beta")
+        ),
+        {
+            "id": "join",
+            "type": "aggregation",
+            "inputs": {"a": "${alpha.result}", "b": "${beta.result}"},
+        },
+    ],
+}
+
 TIMEOUT = 30_000  # ms: a run on a busy machine, not a speed assertion
 
 
@@ -237,6 +260,8 @@ def test_dropped_connection_resumes_without_a_gap_or_a_reload(
     assert page.evaluate("window.__sawReconnecting === true")
     assert page.evaluate("window.__samePage === true")
     last_seq = ExecutionEvent.objects.filter(execution__public_id=execution_id).count()
+    # (the header's workflow socket stays open throughout; only the run's reconnects)
+    sockets = [url for url in sockets if "/ws/executions/" in url]
     assert len(sockets) == 2, sockets
     assert "after=" not in sockets[0]
     after = int(re.search(r"[?&]after=(\d+)", sockets[1]).group(1))  # type: ignore[union-attr]
@@ -384,3 +409,62 @@ def test_a_refused_run_shows_the_api_error_in_the_dialog(
     expect(dialog.get_by_role("alert")).to_contain_text(re.compile("budget", re.I))
     expect(dialog.get_by_role("button", name="Start run")).to_be_enabled()
     assert page.url.endswith(f"/workflows/{workflow_id}/runs/")
+
+
+def test_waiting_steps_say_why_on_the_node_and_in_the_step_panel(
+    page: Any, live_app: Any, base_url_for: Any, make_user: Any
+) -> None:
+    alice = make_user("alice")
+    workflow_id = create_workflow(alice, SLOT_DEFINITION)
+    sign_in(page, base_url_for("").rstrip("/"), alice)
+    # Given a run with one parallel slot and two steps that could run at once
+    execution_id = execute(alice, workflow_id, execution_config={"max_parallel_steps": 1})
+    page.goto(base_url_for(f"/workflows/{workflow_id}/runs/{execution_id}/"))
+    expect(page.locator("body")).to_have_attribute("data-run-ready", "true", timeout=TIMEOUT)
+
+    # When one of them runs
+    running = page.locator('[data-step-id][data-status="running"]')
+    expect(running).to_have_count(1, timeout=TIMEOUT)
+    first = running.get_attribute("data-step-id")
+    second = "beta" if first == "alpha" else "alpha"
+    assert first in ("alpha", "beta"), first
+
+    # Then the other's node says it waits for the slot (the whole message in its tooltip)
+    slot = "Waiting for a parallel slot (1 of 1 in use)"
+    line = _node(page, second).locator("[data-waiting]")
+    expect(line).to_have_text(slot)
+    expect(line).to_have_attribute("title", slot)
+    # and the join's node names the steps it waits for.
+    join_line = _node(page, "join").locator("[data-waiting]")
+    expect(join_line).to_have_text("Waiting for alpha, beta")
+    expect(_node(page, first).locator("[data-waiting]")).to_have_count(0)
+
+    # The step panel says it in full, with the details.
+    _node(page, second).get_by_role("button").click()
+    panel = page.get_by_test_id("step-panel")
+    waiting = panel.get_by_test_id("step-waiting")
+    expect(waiting).to_have_attribute("data-reason", "slot")
+    expect(waiting.get_by_test_id("step-waiting-message")).to_have_text(slot)
+    expect(waiting).to_contain_text("Parallel slots in use")
+    expect(waiting).to_contain_text("1 of 1")
+
+    # The join's panel lists the steps it waits for; each link shows that step.
+    _node(page, "join").get_by_role("button").click()
+    expect(panel.get_by_test_id("step-waiting-message")).to_have_text("Waiting for alpha, beta")
+    links = panel.locator("[data-step-link]")
+    expect(links).to_have_count(2)
+    # When the first step finishes, the join waits for the other one only (no event
+    # for the join: the page works it out from the statuses it has).
+    expect(_node(page, first)).to_have_attribute("data-status", "completed", timeout=TIMEOUT)
+    expect(join_line).to_have_text(f"Waiting for {second}", timeout=TIMEOUT)
+    expect(panel.get_by_test_id("step-waiting-message")).to_have_text(f"Waiting for {second}")
+    expect(links).to_have_count(1)
+    links.first.click()
+    expect(panel.get_by_role("heading", name=second)).to_be_visible()
+
+    # Once everything ran, nothing says it waits.
+    expect(page.get_by_test_id("run-status")).to_have_attribute(
+        "data-status", "completed", timeout=TIMEOUT
+    )
+    expect(page.locator("[data-waiting]")).to_have_count(0)
+    expect(panel.get_by_test_id("step-waiting")).to_have_count(0)

@@ -18,9 +18,14 @@ def test_version_diff_shows_a_changed_an_added_and_a_removed_step(
     assert created.status_code == 201, created.content
     workflow_id = created.json()["id"]
     second = copy.deepcopy(SIMPLE_DEFINITION)
-    second["steps"][1]["model"] = "builtin/keywords"
+    second["steps"][1]["model"] = "builtin/yake-keywords"
     second["steps"].append(
-        {"id": "entities", "type": "inference", "model": "builtin/entities", "input": "x"}
+        {
+            "id": "entities",
+            "type": "inference",
+            "model": "builtin/capitalized-phrases",
+            "input": "x",
+        }
     )
     third = copy.deepcopy(second)
     third["steps"] = [s for s in third["steps"] if s["id"] != "entities"]
@@ -47,4 +52,4 @@ def test_version_diff_shows_a_changed_an_added_and_a_removed_step(
     change = page.get_by_test_id("change-summary")
     assert change.get_by_text("changed").is_visible()
     assert change.get_by_text("model").is_visible()
-    assert change.get_by_text("builtin/keywords").is_visible()
+    assert change.get_by_text("builtin/yake-keywords").is_visible()

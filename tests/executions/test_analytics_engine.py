@@ -56,6 +56,12 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def _seconds(run: Execution | StepRun) -> float:
+    """How long a finished execution or step took."""
+    assert run.started_at is not None and run.completed_at is not None
+    return (run.completed_at - run.started_at).total_seconds()
+
+
 @pytest.fixture
 def fresh_plans() -> None:
     """Forget the plans this process compiled for earlier tests' executions.
@@ -109,7 +115,7 @@ def test_analytics_match_the_rows(alice: Any, history: str) -> None:
     assert len(runs) == RUNS
     completed = [r for r in runs if r.status == "completed"]
     assert len(completed) == RUNS - FAILING
-    durations = [(r.completed_at - r.started_at).total_seconds() for r in completed]
+    durations = [_seconds(r) for r in completed]
 
     assert body["total_executions"] == RUNS
     assert body["executions_by_status"]["completed"] == RUNS - FAILING
@@ -142,7 +148,7 @@ def test_analytics_match_the_rows(alice: Any, history: str) -> None:
         retried = [r for r in done + failed if r.attempt > 1 or r.pk in retried_parents]
         assert reported["retry_rate"] == pytest.approx(100 * len(retried) / finished, abs=0.01)
         assert reported["avg_duration_seconds"] == pytest.approx(
-            sum((r.completed_at - r.started_at).total_seconds() for r in done) / len(done),
+            sum(_seconds(r) for r in done) / len(done),
             abs=2e-3,
         )
         step_cost = sum(float(r.cost) for r in rows if r.step_id == step_id)

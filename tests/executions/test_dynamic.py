@@ -242,7 +242,9 @@ def test_the_sdk_creates_and_runs_a_dynamic_workflow(server: Any, worker: Any, a
         ).wait(timeout=60)
         assert run.status == "completed", run.data
         assert [s["id"] for s in run.steps] == ["doc_1_summary", "doc_1_entities", "aggregate"]
-        summary = run.step("doc_1_summary")["result"]
+        step = run.step("doc_1_summary")
+        assert step is not None
+        summary = step["result"]
         assert summary and summary in DOCUMENTS[0]
 
         with pytest.raises(prsm.ValidationError) as info:

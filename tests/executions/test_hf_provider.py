@@ -54,7 +54,8 @@ def test_without_an_endpoint_the_seed_name_says_what_to_configure(db: Any) -> No
     with pytest.raises(StepError) as info:
         providers.complete(SENTIMENT, "I love it", {}, mock_models={})
     assert info.value.error_type == "model_unavailable"
-    assert f"Configure a model endpoint named '{SENTIMENT}'" in info.value.message
+    assert f"add a model endpoint named '{SENTIMENT}'" in info.value.message
+    assert "PRSM_OPENAI_BASE_URL" in info.value.message
 
 
 def test_pipeline_outputs_take_the_documented_shapes() -> None:

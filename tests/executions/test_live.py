@@ -57,6 +57,8 @@ STEP_KEYS = {
     "key",
     "step_id",
     "status",
+    "waiting",
+    "attempt_history",
     "attempt",
     "model_used",
     "error_type",
@@ -478,6 +480,8 @@ def test_snapshot_comes_first_and_describes_every_step(
     assert steps["clean"]["model_used"] == "builtin/cleaner"
     assert steps["summary"]["status"] == "pending"
     assert steps["summary"]["started_at"] is None
+    assert steps["clean"]["waiting"] is None  # finished: it waits for nothing
+    assert steps["summary"]["waiting"]["reason"] == "dependencies"
 
 
 def test_live_events_arrive_once_and_in_order(

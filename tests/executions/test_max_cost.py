@@ -18,7 +18,9 @@ def _priced_chain(alice: Any) -> str:
         input_price_per_1k=Decimal("1.5"),
         output_price_per_1k=Decimal("3"),
     )
-    steps = [{"id": "a", "type": "inference", "model": "priced", "input": "x" * 4000}]
+    steps: list[dict[str, Any]] = [
+        {"id": "a", "type": "inference", "model": "priced", "input": "x" * 4000}
+    ]
     for prev, step_id in (("a", "b"), ("b", "c")):
         steps.append(
             {
@@ -47,6 +49,7 @@ def test_run_stops_when_its_cost_passes_max_cost(worker: Any, alice: Any) -> Non
     ex = _run(alice, wf, max_cost=3)
     execution = wait_terminal(ex)
     assert execution.status == "failed"
+    assert execution.error is not None
     assert execution.error["type"] == "budget_exceeded"
     assert "max_cost" in execution.error["message"]
     by_key = runs(ex)

@@ -22,9 +22,7 @@ from django.utils import timezone
 from executions.models import Execution, ExecutionStatus, WebhookDelivery
 from executions.notifications import (
     NotificationConfigError,
-    deliver_webhook,
     notifications_enqueue,
-    send_email_notification,
     sign,
     validate_notification_config,
     verify,
@@ -33,6 +31,7 @@ from executions.notifications import (
     webhook_secret_for,
 )
 from executions.security import encrypt_secrets
+from executions.tasks import deliver_webhook, send_email_notification
 from prsm_site.celery import app as celery_app
 from workflows.models import Workflow
 
@@ -104,8 +103,8 @@ def make_execution(workflow: Workflow, **fields: Any) -> Execution:
     fields.setdefault("completed_at", timezone.now())
     return Execution.objects.create(
         workflow=workflow,
-        version=workflow.current_version,
-        definition=workflow.current_version.definition,
+        version=workflow.published_version(),
+        definition=workflow.published_version().definition,
         created_by=workflow.owner,
         **fields,
     )
@@ -239,6 +238,7 @@ def test_a_completed_execution_gets_one_webhook_with_a_secret_free_payload(
     assert delivery.event == "execution.completed"
     assert delivery.status == WebhookDelivery.Status.PENDING
     payload = json.loads(json.dumps(delivery.payload))
+    assert execution.completed_at is not None
     assert payload == {
         "type": "execution.completed",
         "timestamp": payload["timestamp"],

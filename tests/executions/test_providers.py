@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from executions.operations.queues import declaration_record
 from executions.steps import openai_compat, providers
 from executions.steps.base import StepError
+from tests.seed import text_analysis_pipeline
 from workflows.models import ModelEndpoint
 
 
@@ -249,7 +251,7 @@ def test_unauthorized_without_credentials_ref_says_to_set_one(db: Any, server: F
     _endpoint(server)
     error = _error("local/llama")
     assert error.error_type == "model_unavailable"
-    assert "credentials reference" in error.message
+    assert "API key on the Models page" in error.message
 
 
 def test_timeout_is_short_and_mapped(db: Any, server: FakeServer) -> None:
@@ -298,7 +300,8 @@ def test_loopback_server_needs_the_allowlist(db: Any, server: FakeServer, settin
 def test_unknown_model_names_what_to_configure(db: Any) -> None:
     error = _error("gpt-nowhere")
     assert error.error_type == "model_unavailable"
-    assert "Configure a model endpoint named 'gpt-nowhere'" in error.message
+    assert "add a model endpoint named 'gpt-nowhere'" in error.message
+    assert "Set PRSM_OPENAI_BASE_URL" in error.message
 
 
 def test_disabled_endpoint_is_not_used(db: Any, server: FakeServer) -> None:
@@ -334,13 +337,13 @@ def test_saving_an_endpoint_clears_the_cache(db: Any, server: FakeServer) -> Non
 
 
 def test_routing_order_mocks_echo_builtin_then_endpoints(db: Any, server: FakeServer) -> None:
-    _endpoint(server, name="builtin/keywords")  # never reached: builtin wins
+    _endpoint(server, name="builtin/yake-keywords")  # never reached: builtin wins
     mocked = providers.complete(
         "local/llama", "x", {}, mock_models={"local/llama": {"response": "mocked"}}
     )
     assert mocked.output == "mocked"
     assert _complete("mock/echo", "same").output == "same"
-    assert isinstance(_complete("builtin/keywords", "alpha alpha beta").output, list)
+    assert isinstance(_complete("builtin/yake-keywords", "alpha alpha beta").output, list)
     assert server.requests == []
 
 
@@ -397,6 +400,7 @@ def loopback_worker(worker: Any, settings: Any) -> Iterator[Any]:
     from tests.engine import Worker
 
     settings.PRSM_WORKER_QUEUES = RESILIENT_QUEUES
+    declaration_record(by="test: manage.py queues --declare")  # the worker's queues
     own = Worker(
         concurrency=1,
         queues="loopback",
@@ -510,3 +514,296 @@ def test_seed_resilient_workflow_retries_429_with_backoff_then_falls_back(
     assert delays == [1, 2, 4]  # retry_delay_seconds × backoff_multiplier^(n-1)
     fallback = [e.payload for e in happened if e.type == "step.fallback"]
     assert [p.get("model_used") for p in fallback] == ["gpt-3.5-turbo"]
+
+
+# --- PRSM_OPENAI_BASE_URL: one server for the seed's model names, no endpoint rows -----
+
+
+@pytest.fixture
+def openai_settings(settings: Any, server: FakeServer) -> Any:
+    settings.PRSM_OPENAI_BASE_URL = server.base_url
+    settings.PRSM_OPENAI_API_KEY = "sk-lab-key"
+    settings.PRSM_OPENAI_MODELS = list(settings.SEED_MODEL_NAMES)
+    settings.PRSM_OPENAI_REMOTE_MODEL = ""
+    return settings
+
+
+def test_the_openai_settings_serve_the_seeds_model_names(
+    db: Any, server: FakeServer, openai_settings: Any
+) -> None:
+    for model in ("gpt-3.5-turbo", "cardiffnlp/twitter-roberta-base-sentiment-latest"):
+        assert _complete(model).output == "Hello there."
+        assert server.requests[-1]["body"]["model"] == model
+        assert server.requests[-1]["auth"] == "Bearer sk-lab-key"
+
+
+def test_the_remote_model_setting_picks_what_the_server_is_asked_for(
+    db: Any, server: FakeServer, openai_settings: Any
+) -> None:
+    openai_settings.PRSM_OPENAI_REMOTE_MODEL = "llama-3-8b"
+    assert _complete("gpt-4").output == "Hello there."
+    assert server.requests[-1]["body"]["model"] == "llama-3-8b"
+    server.behaviour = "404"
+    error = _error("gpt-4")
+    assert error.error_type == "model_unavailable"
+    assert "PRSM_OPENAI_REMOTE_MODEL" in error.message
+
+
+def test_a_model_endpoint_of_the_same_name_wins_over_the_settings(
+    db: Any, server: FakeServer, openai_settings: Any
+) -> None:
+    _endpoint(server, name="gpt-4", remote_model="the-rows-model")
+    _complete("gpt-4")
+    assert server.requests[-1]["body"]["model"] == "the-rows-model"
+    assert server.requests[-1]["auth"] is None  # the row names no key
+
+
+def test_a_name_the_settings_do_not_list_says_which_variable_to_extend(
+    db: Any, openai_settings: Any
+) -> None:
+    error = _error("mistral-large")
+    assert error.error_type == "model_unavailable"
+    assert "Add 'mistral-large' to PRSM_OPENAI_MODELS" in error.message
+
+
+def test_a_rejected_key_names_the_variable_to_fix(
+    db: Any, server: FakeServer, openai_settings: Any
+) -> None:
+    server.behaviour = "401"
+    error = _error("gpt-4")
+    assert error.error_type == "model_unavailable"
+    assert "PRSM_OPENAI_API_KEY" in error.message
+    assert "sk-lab-key" not in error.message  # the server echoed it
+
+
+def test_the_catalog_and_validation_know_the_settings_models(
+    db: Any, django_user_model: Any, openai_settings: Any
+) -> None:
+    from tests.conftest import client_for
+    from workflows.catalog import catalog_for_user
+    from workflows.definition.validation import validate_definition
+
+    alice = django_user_model.objects.create_user("alice")
+    models = {m["name"]: m for m in client_for(alice).get("/api/v1/catalog/models").json()}
+    assert models["gpt-3.5-turbo"]["provider"] == "openai"
+    assert "PRSM_OPENAI_BASE_URL" in models["gpt-3.5-turbo"]["description"]
+    quick_start = text_analysis_pipeline()  # the seed's Quick Start, as written
+    report = validate_definition(quick_start, catalog=catalog_for_user(alice))
+    assert report.is_valid
+    assert not [w for w in report.warnings if w.code == "unknown_model"]
+
+    openai_settings.PRSM_OPENAI_BASE_URL = ""
+    names = {m["name"] for m in client_for(alice).get("/api/v1/catalog/models").json()}
+    assert "gpt-3.5-turbo" not in names
+
+
+def test_the_seeds_quick_start_completes_with_only_the_openai_settings(
+    worker: Any, settings: Any, chat_server: FakeServer, alice: Any
+) -> None:
+    """The seed's Quick Start as written, on a worker configured by nothing but the
+    new variables (and the allow-list a loopback server needs): no model endpoint row.
+    Only routing is added (cpu_cores: 99), so its steps go to a queue only that worker
+    consumes (the shared one has no such variables)."""
+    from tests.engine import Worker
+    from tests.executions.helpers import create_workflow, detail, execute, wait_terminal
+
+    settings.PRSM_WORKER_QUEUES = RESILIENT_QUEUES
+    settings.PRSM_OPENAI_BASE_URL = chat_server.base_url
+    declaration_record(by="test: manage.py queues --declare")  # the worker's queues
+    own = Worker(
+        concurrency=1,
+        queues="loopback",
+        extra_env={
+            "PRSM_OPENAI_BASE_URL": chat_server.base_url,
+            "OPENAI_API_KEY": "sk-lab-key",
+            "PRSM_OUTBOUND_ALLOWLIST": "127.0.0.1",
+            "PRSM_WORKER_QUEUES": json.dumps(RESILIENT_QUEUES),
+        },
+    )
+    try:
+        assert not ModelEndpoint.objects.exists()
+        wf = create_workflow(
+            alice,
+            {**text_analysis_pipeline(), "resource_requirements": {"cpu_cores": 99}},
+        )
+        ex = execute(alice, wf, inputs={"text": "I love using PRSM for AI research!"})
+        finished = wait_terminal(ex, timeout=90)
+        assert finished.status == "completed", finished.error
+    finally:
+        own.stop()
+
+    body = detail(alice, wf, ex)
+    assert body["final_result"] == "from gpt-3.5-turbo"
+    asked = [r["body"]["model"] for r in chat_server.requests]
+    assert asked == [
+        "cardiffnlp/twitter-roberta-base-sentiment-latest",
+        "dbmdz/bert-large-cased-finetuned-conll03-english",
+        "gpt-3.5-turbo",
+    ]
+    prompt = chat_server.requests[-1]["body"]["messages"][-1]["content"]
+    assert prompt == (
+        "Summarize: Sentiment=from cardiffnlp/twitter-roberta-base-sentiment-latest, "
+        "Entities=from dbmdz/bert-large-cased-finetuned-conll03-english"
+    )
+
+
+# --- POST /catalog/models/test: the Models page's Test button --------------------------
+
+
+def _test(user: Any, model: Any) -> Any:
+    from tests.conftest import client_for
+
+    return client_for(user).post("/api/v1/catalog/models/test", {"model": model}, format="json")
+
+
+def test_testing_a_builtin_model_shows_its_answer(db: Any, alice: Any) -> None:
+    response = _test(alice, "builtin/sentiment-vader")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["ok"] is True
+    assert "label" in body["answer"]
+
+
+def test_testing_a_server_sends_one_tiny_request(
+    db: Any, alice: Any, server: FakeServer, openai_settings: Any
+) -> None:
+    body = _test(alice, "gpt-3.5-turbo").json()
+    assert body == {"ok": True, "model": "gpt-3.5-turbo", "answer": "Hello there."}
+    assert len(server.requests) == 1
+    assert server.requests[0]["body"]["max_tokens"] == 16
+
+
+def test_a_failing_test_shows_the_mapped_error_without_the_key(
+    db: Any, alice: Any, server: FakeServer, openai_settings: Any
+) -> None:
+    server.behaviour = "401"
+    body = _test(alice, "gpt-4").json()
+    assert body["ok"] is False
+    assert body["error"]["type"] == "model_unavailable"
+    assert "PRSM_OPENAI_API_KEY" in body["error"]["message"]
+    assert "sk-lab-key" not in json.dumps(body)
+
+
+def test_only_models_the_caller_may_use_can_be_tested(
+    db: Any, alice: Any, django_user_model: Any, server: FakeServer
+) -> None:
+    from django.contrib.auth.models import Group
+
+    other = Group.objects.create(name="other-lab")
+    _endpoint(server, name="other/llama", team=other)
+    assert _test(alice, "other/llama").status_code == 404
+    assert _test(alice, "gpt-nowhere").status_code == 404
+    assert _test(alice, "").status_code == 400
+    assert _test(alice, ["builtin/sentiment-vader"]).status_code == 400
+    assert server.requests == []
+
+
+# --- a key stored on the Models page (encrypted in the row) ------------------------------
+
+
+def test_the_stored_key_is_sent_and_wins_over_credentials_ref(
+    db: Any, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from executions.crypto import encrypt_json
+
+    monkeypatch.setenv("LLAMA_KEY", "sk-from-env")
+    _endpoint(server, credentials_ref="LLAMA_KEY", api_key_encrypted=encrypt_json("sk-stored"))
+    _complete("local/llama")
+    assert [r["auth"] for r in server.requests] == ["Bearer sk-stored"]
+
+
+def test_a_stored_key_no_listed_key_opens_is_model_unavailable(
+    db: Any, server: FakeServer, settings: Any
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from executions.crypto import encrypt_json
+
+    settings.PRSM_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    sealed = encrypt_json("sk-stored")
+    settings.PRSM_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the old key dropped
+    _endpoint(server, api_key_encrypted=sealed)
+    error = _error("local/llama")
+    assert error.error_type == "model_unavailable"
+    assert "Set the key again on the Models page" in error.message
+    assert server.requests == []
+
+
+def test_a_refused_stored_key_says_to_set_it_on_the_models_page(
+    db: Any, server: FakeServer
+) -> None:
+    from executions.crypto import encrypt_json
+
+    server.behaviour = "401"
+    _endpoint(server, api_key_encrypted=encrypt_json("sk-stored-wrong"))
+    error = _error("local/llama")
+    assert error.error_type == "model_unavailable"
+    assert "stored for this endpoint was refused" in error.message
+    assert "sk-stored-wrong" not in error.message
+
+
+@pytest.fixture
+def keyed_server() -> Iterator[FakeServer]:
+    """Chat completions only for ``Authorization: Bearer sk-lab-stored``; 401 else."""
+    state = FakeServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            auth = self.headers.get("Authorization")
+            state.requests.append({"path": self.path, "body": body, "auth": auth})
+            if auth != "Bearer sk-lab-stored":
+                return _reply(self, 401, {"error": {"message": "Incorrect API key provided"}})
+            answer = {
+                "choices": [{"message": {"role": "assistant", "content": "keyed answer"}}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 2},
+            }
+            return _reply(self, 200, answer)
+
+    yield from _serve(Handler, state)
+
+
+def test_a_step_runs_on_the_worker_with_the_key_stored_through_the_api(
+    loopback_worker: Any, keyed_server: FakeServer, alice: Any, team: Any
+) -> None:
+    """The endpoint is added as the Models page adds it (POST /model-endpoints, key
+    encrypted in the row); the worker decrypts it and the server accepts it."""
+    from tests.conftest import client_for
+    from tests.executions.helpers import (
+        create_workflow,
+        detail,
+        execute,
+        steps_by_id,
+        wait_terminal,
+    )
+
+    added = client_for(alice).post(
+        "/api/v1/model-endpoints",
+        {
+            "name": "lab/keyed",
+            "base_url": keyed_server.base_url,
+            "api_key": "sk-lab-stored",
+            "input_price_per_1k": "1",
+            "output_price_per_1k": "2",
+            "team": team.pk,
+        },
+        format="json",
+    )
+    assert added.status_code == 201, added.content
+    assert "sk-lab-stored" not in ModelEndpoint.objects.get(name="lab/keyed").api_key_encrypted
+    wf = create_workflow(
+        alice,
+        {
+            "name": "Keyed",
+            "steps": [{"id": "ask", "type": "inference", "model": "lab/keyed", "input": "Hi"}],
+            "resource_requirements": {"cpu_cores": 99},
+        },
+    )
+    ex = execute(alice, wf)
+    assert wait_terminal(ex, timeout=90).status == "completed", detail(alice, wf, ex)
+    step = steps_by_id(detail(alice, wf, ex))["ask"]
+    assert step["result"] == "keyed answer"
+    assert [r["auth"] for r in keyed_server.requests] == ["Bearer sk-lab-stored"]

@@ -115,7 +115,7 @@ def test_worker_killed_mid_step_the_run_still_completes(
             survivor.stop()
     finally:
         victim.stop()
-        celery_worker_process.__init__(concurrency=2)
+        celery_worker_process.restart()
     slow = runs(ex)["slow"]
     assert slow.attempt == 2
     assert [e["error_type"] for e in slow.attempts_log] == ["worker_lost"]
@@ -144,6 +144,7 @@ def test_run_level_timeout_ends_a_hanging_run(worker: Any, alice: Any) -> None:
     final = wait_terminal(ex, timeout=30)
     assert final.status == "timed_out"
     assert time.monotonic() - started < 15
+    assert final.error is not None
     assert final.error["type"] == "timeout"
     assert runs(ex)["hang"].status == "cancelled"
 

@@ -264,8 +264,8 @@ def _execution(alice, workflow_id: str, **fields: Any) -> Execution:
     wf = Workflow.objects.get(public_id=workflow_id)
     return Execution.objects.create(
         workflow=wf,
-        version=wf.current_version,
-        definition=wf.current_version.definition,
+        version=wf.published_version(),
+        definition=wf.published_version().definition,
         created_by=alice,
         **fields,
     )

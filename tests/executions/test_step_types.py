@@ -142,16 +142,19 @@ def test_parallel_loop_fans_out_bounded_by_max_parallel_steps(worker: Any, alice
     assert body["status"] == "completed", body
     assert body["final_result"] == ["0:a", "1:b", "2:c", "3:d", "4:e"]
     assert steps_by_id(body)["each"]["iterations"] == {"total": 5, "completed": 5}
-    iterations = sorted(
-        (r for k, r in runs(ex).items() if r.iteration is not None), key=lambda r: r.started_at
+    iterations = [r for r in runs(ex).values() if r.iteration is not None]
+    # The most iterations running at one instant (a sweep over starts and ends; an
+    # end sorts before a start at the same instant): the limit, and reached, since
+    # the loop's own run holds no slot.
+    edges = sorted(
+        [(r.started_at, 1) for r in iterations] + [(r.completed_at, -1) for r in iterations],
+        key=lambda edge: (edge[0], edge[1]),
     )
-    for i, run in enumerate(iterations):
-        overlapping = [
-            o
-            for o in iterations
-            if o.started_at < run.completed_at and o.completed_at > run.started_at
-        ]
-        assert len(overlapping) <= 2, f"iteration {i} overlapped {len(overlapping)} runs"
+    running = most = 0
+    for _, delta in edges:
+        running += delta
+        most = max(most, running)
+    assert most == 2, f"at most {most} iterations ran at once"
 
 
 def test_sequential_loop_runs_in_order(worker: Any, alice: Any) -> None:
@@ -175,10 +178,10 @@ def test_sequential_loop_runs_in_order(worker: Any, alice: Any) -> None:
         inputs={"n": [3, 1, 2]},
     )
     assert body["final_result"] == [3, 1, 2]
-    iterations = sorted(
-        (r for r in runs(ex).values() if r.iteration is not None), key=lambda r: r.iteration
-    )
+    by_iteration = {r.iteration: r for r in runs(ex).values() if r.iteration is not None}
+    iterations = [by_iteration[i] for i in sorted(by_iteration)]
     for earlier, later in itertools.pairwise(iterations):
+        assert earlier.completed_at is not None and later.started_at is not None
         assert earlier.completed_at <= later.started_at
 
 
@@ -267,6 +270,7 @@ def test_parallel_group_steps_run_at_the_same_time(worker: Any, alice: Any) -> N
     )
     assert body["status"] == "completed"
     a, b = runs(ex)["a"], runs(ex)["b"]
+    assert a.started_at and a.completed_at and b.started_at and b.completed_at
     assert a.started_at < b.completed_at and b.started_at < a.completed_at
 
 

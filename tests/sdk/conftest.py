@@ -44,6 +44,13 @@ def client(alice_key: str, base_url: str) -> Iterator[prsm.Client]:
         yield c
 
 
+def step_of(execution: prsm.Execution, step_id: str) -> dict[str, Any]:
+    """One step of the execution's detail (failing the test if it has none)."""
+    step = execution.step(step_id)
+    assert step is not None, execution.steps
+    return step
+
+
 def run_cli(
     *args: str, key: str, base_url: str, timeout: float = 90
 ) -> subprocess.CompletedProcess:
@@ -74,6 +81,26 @@ def sleep_chain(name: str = "Sleepy", seconds: float = 0.4, count: int = 3) -> d
             step["depends_on"] = [f"s{i - 1}"]
         steps.append(step)
     return {"name": name, "steps": steps}
+
+
+def slot_and_join(seconds: float = 1.5) -> dict[str, Any]:
+    """Two independent sleeping steps, ``a`` and ``b``, and ``c`` that joins them."""
+    return {
+        "name": "Join",
+        "steps": [
+            *(
+                {
+                    "id": step_id,
+                    "type": "data_processing",
+                    "function": "sleep",
+                    "input": step_id,
+                    "parameters": {"seconds": seconds},
+                }
+                for step_id in ("a", "b")
+            ),
+            {"id": "c", "type": "aggregation", "inputs": {"a": "${a.result}", "b": "${b.result}"}},
+        ],
+    }
 
 
 FAILING = {

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import time
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 import prsm
-from tests.sdk.conftest import FAILING, sleep_chain
+from tests.sdk.conftest import FAILING, sleep_chain, step_of
 from workflows.tokens import api_token_create
 
 SIMPLE: dict[str, Any] = {
@@ -70,7 +72,7 @@ def test_reader_who_may_not_modify_gets_permission_denied(
 
 
 def test_invalid_definition_is_a_validation_error_listing_every_step(client: prsm.Client) -> None:
-    steps = [
+    steps: list[dict[str, Any]] = [
         {"id": "a", "type": "inference", "model": "m", "input": "x", "depends_on": ["b"]},
         {"id": "b", "type": "inference", "model": "m", "input": "x", "depends_on": ["a"]},
         {"id": "c", "type": "inference", "model": "m", "input": "${nowhere.result}"},
@@ -140,7 +142,7 @@ def test_validate_reports_errors_without_saving(client: prsm.Client) -> None:
 
 def test_set_error_handler_saves_rules_into_the_definition(client: prsm.Client) -> None:
     workflow = create(client, SIMPLE)
-    rules = [
+    rules: list[dict[str, Any]] = [
         {"on": "model_unavailable", "action": "use_fallback", "fallback_model": "gpt-3.5-turbo"},
         {"on": "rate_limit", "action": "wait_and_retry", "wait_seconds": 60},
         {"on": "execution_error", "action": "fail_workflow"},
@@ -197,6 +199,33 @@ def test_wait_returns_the_completed_run_with_results(client: prsm.Client) -> Non
     assert client.workflows.executions(workflow.id, status="failed") == []
 
 
+def test_the_detail_says_why_each_open_step_waits_and_when_the_run_should_end(
+    client: prsm.Client,
+) -> None:
+    workflow = create(client, sleep_chain(seconds=4, count=3))
+    execution = client.workflows.execute(workflow.id, inputs={"text": "hi"})
+
+    # While s0 runs...
+    deadline = time.monotonic() + 30
+    while step_of(execution.refresh(), "s0")["status"] != "running":
+        assert time.monotonic() < deadline, execution.steps
+        time.sleep(0.1)
+
+    # ...each later step says what it waits for; the running one says nothing.
+    assert execution.waiting == {"s1": "Waiting for s0", "s2": "Waiting for s1"}
+    assert step_of(execution, "s0")["waiting"] is None
+    assert step_of(execution, "s1")["waiting"] == {
+        "reason": "dependencies",
+        "message": "Waiting for s0",
+        "steps": ["s0"],
+    }
+    assert execution.status == "running"
+    eta = datetime.fromisoformat(str(execution.estimated_completion))
+    assert eta > datetime.fromisoformat(str(execution.data["started_at"]))
+    execution.cancel()
+    assert execution.refresh().waiting == {}
+
+
 def test_wait_times_out(client: prsm.Client) -> None:
     workflow = create(client, sleep_chain(seconds=3, count=1))
     execution = client.workflows.execute(workflow.id, inputs={"text": "hi"})
@@ -213,7 +242,7 @@ def test_failed_run_then_resume(client: prsm.Client) -> None:
     execution = client.workflows.execute(workflow.id).wait(timeout=60)
 
     assert execution.status == "failed"
-    assert execution.step("boom")["error"]["type"] == "execution_error"
+    assert step_of(execution, "boom")["error"]["type"] == "execution_error"
     resumed = execution.resume()
     assert resumed.id != execution.id
     assert resumed.wait(timeout=60).status == "failed"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import prsm
-from tests.sdk.conftest import FAILING, sleep_chain
+from tests.sdk.conftest import FAILING, sleep_chain, slot_and_join
 
 
 def create(client: prsm.Client, definition: dict[str, Any]) -> prsm.Workflow:
@@ -67,6 +67,34 @@ def test_handlers_registered_after_the_run_ended_still_get_every_event(
 
     assert steps == ["s0", "s1"]
     assert finals == [execution.result]
+
+
+def test_step_waiting_says_why_and_a_pending_steps_list_shrinks(client: prsm.Client) -> None:
+    # Given two independent steps, one parallel slot, and a step that joins them
+    workflow = create(client, slot_and_join(seconds=2.5))
+    execution = client.workflows.execute(
+        workflow.id, inputs={}, execution_config={"max_parallel_steps": 1}
+    )
+    monitor = client.workflows.monitor(execution.id, start=False)
+    reasons: list[tuple[str, str]] = []
+    monitor.on_step_waiting(lambda key, why: reasons.append((key, why["message"])))
+
+    # When the run is watched to the end
+    monitor.run(timeout=60)
+
+    # Then the join first waited for both, then only for the one that finished last...
+    assert monitor.status == "completed"
+    joins = [message for key, message in reasons if key == "c"]
+    order = [e["step"] for e in monitor.events if e["type"] == "step.completed"]
+    assert joins[0] == "Waiting for a, b", reasons
+    assert f"Waiting for {order[1]}" in joins, (reasons, order)
+    # ...one of a and b waited for the slot the other held...
+    assert ("Waiting for a parallel slot (1 of 1 in use)") in {
+        message for key, message in reasons if key in ("a", "b")
+    }, reasons
+    # ...and once finished, no step says it waits.
+    assert {s["status"] for s in monitor.steps.values()} == {"completed"}
+    assert all(s["waiting"] is None for s in monitor.steps.values())
 
 
 def test_failed_step_and_failed_run_reach_their_callbacks(client: prsm.Client) -> None:

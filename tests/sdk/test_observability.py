@@ -68,7 +68,10 @@ def test_seed_analytics_example(
 
     connection.close()
     runs = list(Execution.objects.filter(workflow__public_id=ran))
-    durations = [(r.completed_at - r.started_at).total_seconds() for r in runs]
+    durations = []
+    for r in runs:
+        assert r.completed_at and r.started_at
+        durations.append((r.completed_at - r.started_at).total_seconds())
     average = sum(durations) / len(durations)
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Average execution time: ") and out[0].endswith("s")

@@ -56,6 +56,7 @@ def test_validation_error_flattens_request_fields() -> None:
 
     error = error_from_response(400, body)
 
+    assert isinstance(error, prsm.ValidationError)
     assert error.errors == [
         {"field": "inputs", "message": "bad"},
         {"field": "inputs", "message": "worse"},
@@ -233,7 +234,7 @@ def test_set_error_handler_refuses_a_function_and_shows_the_rule_form() -> None:
     workflow = prsm.Workflow({"id": "wf_1"}, client_with(_answer({}, [])).workflows)
 
     with pytest.raises(TypeError) as info:
-        workflow.set_error_handler(custom_error_handler)
+        workflow.set_error_handler(custom_error_handler)  # type: ignore[arg-type]  # on purpose
     assert '{"on": "rate_limit", "action": "wait_and_retry", "wait_seconds": 60}' in str(info.value)
 
 

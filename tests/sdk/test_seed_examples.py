@@ -16,6 +16,7 @@ import pytest
 
 import prsm
 from tests.engine import ROOT
+from tests.sdk.conftest import step_of
 
 QUICK_START = """
 import prsm
@@ -153,8 +154,8 @@ def test_text_analysis_pipeline_runs_with_mocked_models(
     assert run.status == "completed", run.data
     assert run.is_test is True
     assert [s["id"] for s in run.steps] == ["sentiment", "entities", "summary"]
-    assert run.step("sentiment")["result"] == "POSITIVE"
-    assert run.step("summary")["model_used"] == "gpt-3.5-turbo"
+    assert step_of(run, "sentiment")["result"] == "POSITIVE"
+    assert step_of(run, "summary")["model_used"] == "gpt-3.5-turbo"
     assert run.result is not None
 
 

@@ -53,8 +53,8 @@ def make_run(workflow_id: str, user: Any, status: str = "completed", **extra: An
     started = timezone.now() - timedelta(seconds=90)
     return Execution.objects.create(
         workflow=workflow,
-        version=workflow.current_version,
-        definition=workflow.current_version.definition,
+        version=workflow.published_version(),
+        definition=workflow.published_version().definition,
         created_by=user,
         status=status,
         started_at=started,
@@ -120,6 +120,7 @@ def test_owner_editor_props_allow_everything(alice: Any, alice_workflow: str) ->
         "canModify": True,
         "canExecute": True,
         "canDelete": True,
+        "userId": alice.pk,
     }
     assert island_props(response, "run-launcher-root") == {
         "workflowId": alice_workflow,
@@ -138,6 +139,7 @@ def test_reader_props_allow_nothing_but_reading(
         "canModify": False,
         "canExecute": False,
         "canDelete": False,
+        "userId": bob.pk,
     }
     versions = island_props(client.get(f"/workflows/{alice_workflow}/versions/"), "versions-root")
     assert versions == {"workflowId": alice_workflow, "canModify": False}
@@ -176,6 +178,7 @@ def test_new_workflow_page_mounts_an_empty_editor(alice: Any) -> None:
         "canModify": True,
         "canExecute": False,
         "canDelete": False,
+        "userId": alice.pk,
     }
 
 

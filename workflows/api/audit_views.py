@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
+from datetime import datetime
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workflows import audit
+from workflows.api.schema import DATE_OR_DATETIME, LIMIT, OFFSET, paged
 from workflows.api.views import Pagination
+from workflows.instants import WindowInvalid, parse_instant
 from workflows.models import AuditEntry
 
 
-def _when(request: Request, name: str):  # type: ignore[no-untyped-def]
-    from executions.analytics import WindowInvalid, parse_instant
-
+def _when(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
@@ -26,18 +28,34 @@ def _when(request: Request, name: str):  # type: ignore[no-untyped-def]
         raise ValidationError({name: [str(exc)]}) from None
 
 
+class AuditEntrySerializer(serializers.Serializer):
+    """One audit entry (``audit.audit_entry_dict``)."""
+
+    id = serializers.IntegerField()
+    time = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True, help_text="Username; null once deleted.")
+    action = serializers.ChoiceField(choices=AuditEntry.Action.choices)
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    workflow_id = serializers.CharField(allow_null=True)
+    client_address = serializers.CharField(allow_null=True)
+    summary = serializers.JSONField()
+
+
 class AuditListView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("object", str, description="A workflow or execution id."),
             OpenApiParameter("actor", str, description="A username."),
             OpenApiParameter("action", str, enum=list(AuditEntry.Action.values)),
-            OpenApiParameter("since", str, description="ISO 8601 date or date-time"),
-            OpenApiParameter("until", str, description="ISO 8601 date or date-time (exclusive)"),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            OpenApiParameter("since", DATE_OR_DATETIME, description="ISO 8601 date or date-time"),
+            OpenApiParameter(
+                "until", DATE_OR_DATETIME, description="ISO 8601 date or date-time (exclusive)"
+            ),
+            LIMIT,
+            OFFSET,
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses=paged(AuditEntrySerializer),
         description="Who created, changed, shared, deleted, ran, cancelled a workflow or read "
         "an audited execution's results: staff see all entries, others those on the "
         "workflows they own and their own actions.",

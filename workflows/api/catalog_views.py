@@ -27,6 +27,7 @@ class StepTypeSerializer(serializers.Serializer):
 class ModelSerializer(serializers.Serializer):
     name = serializers.CharField()
     provider = serializers.CharField()
+    description = serializers.CharField(help_text="What the model does.")
     available = serializers.BooleanField()
     unavailable_reason = serializers.CharField(
         allow_null=True, help_text="What to install or configure, when not available."

@@ -3,28 +3,131 @@
 Every error body has the same envelope: ``{"error": code, "message": text}``
 plus ``errors``/``warnings`` (definition problems) or ``fields`` (request
 fields) where they apply.
+
+Two layers, both here: :func:`exception_handler` answers what DRF views raise;
+:class:`ApiErrorMiddleware` answers, for every path under ``/api/``, what happens
+before or around a view — a query parameter PostgreSQL cannot store, a body over
+the size limits, Django's own refusals (``SuspiciousOperation``) and bugs (a JSON
+500 that says nothing about the server) — and :func:`api_not_found` answers an API
+path that matches no route. So no API answer is ever an HTML page, with or
+without ``DEBUG``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.log import log_response
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from executions.security import SecretInputError
-from executions.selectors import ExecutionNotFound
-from executions.services.lifecycle import ExecutionFinished, InputsInvalid
-from workflows.definition.templating import TemplateParameterError
-from workflows.definitions import DefinitionInvalid
-from workflows.selectors import WorkflowNotFound
-from workflows.services import PrincipalUnknown
+from workflows.errors import NOT_FOUND_MESSAGE, error_answer, error_register
+
+# Django's own 404 (``get_object_or_404``) reads like every other one.
+error_register(Http404, status=404, code="not_found", message=lambda exc: NOT_FOUND_MESSAGE)
+
+
+API_PREFIX = "/api/"
+SERVER_ERROR_MESSAGE = "The server failed to answer this request; the error has been logged."
 
 
 def _body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "message": message, **extra}
+
+
+def _json(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
+    return JsonResponse(_body(code, message, **extra), status=status)
+
+
+def _too_large(limit: int) -> JsonResponse:
+    return _json(
+        413,
+        "request_too_large",
+        f"The request body is larger than the {limit} byte limit (PRSM_MAX_REQUEST_BYTES).",
+    )
+
+
+@csrf_exempt  # answers 404 to every method; a CSRF refusal would be an HTML 403
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """An API path that matches no route (an unknown endpoint, a malformed id)."""
+    return _json(404, "not_found", NOT_FOUND_MESSAGE)
+
+
+def request_body_limit(request: HttpRequest) -> int:
+    """The most bytes an API request body may have.
+
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (``PRSM_MAX_REQUEST_BYTES``) for every body but a
+    file upload, whose file part may be up to ``PRSM_UPLOAD_MAX_BYTES`` more (the
+    upload view then checks the file itself).
+    """
+    limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if request.content_type == "multipart/form-data":
+        limit += int(settings.PRSM_UPLOAD_MAX_BYTES)
+    return limit
+
+
+class ApiErrorMiddleware:
+    """JSON answers for what goes wrong on an API path outside a DRF view's handler."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(API_PREFIX):
+            refusal = self._refusal(request)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    def _refusal(self, request: HttpRequest) -> JsonResponse | None:
+        try:
+            query = request.GET.lists()
+        except SuspiciousOperation:  # more than DATA_UPLOAD_MAX_NUMBER_FIELDS parameters
+            return _json(400, "invalid_request", "The query has too many parameters.")
+        for name, values in query:
+            if "\x00" in name or any("\x00" in value for value in values):
+                shown = name.replace("\x00", "\\u0000")
+                message = "contains a NUL character (%00), which is not allowed."
+                return _json(
+                    400, "invalid_request", f"{shown}: {message}", fields={shown: [message]}
+                )
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        limit = request_body_limit(request)
+        if declared.isdigit() and int(declared) > limit:
+            return _too_large(limit)
+        return None
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        """What a view raised past DRF's handler: Django's refusals, or a bug (500)."""
+        if not request.path_info.startswith(API_PREFIX):
+            return None
+        if isinstance(exc, RequestDataTooBig):
+            return _too_large(request_body_limit(request))
+        if isinstance(exc, SuspiciousOperation):
+            return _json(400, "invalid_request", "The request was refused as malformed.")
+        if isinstance(exc, Http404):
+            return _json(404, "not_found", NOT_FOUND_MESSAGE)
+        # As Django does for an uncaught exception: tell listeners (the test client
+        # re-raises it), log it with its traceback, then answer without any detail.
+        signals.got_request_exception.send(sender=None, request=request)
+        response = _json(500, "server_error", SERVER_ERROR_MESSAGE)
+        log_response(
+            "%s: %s",
+            response.reason_phrase,
+            request.path,
+            response=response,
+            request=request,
+            exception=exc,
+        )
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -43,47 +146,14 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DefinitionInvalid):
-        report = exc.report
-        first = report.errors[0].message if report.errors else "The definition is invalid."
-        return Response(
-            _body(
-                "definition_invalid",
-                f"The workflow definition has {len(report.errors)} error(s). First: {first}",
-                errors=[issue.to_dict() for issue in report.errors],
-                warnings=[issue.to_dict() for issue in report.warnings],
-            ),
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    if isinstance(exc, TemplateParameterError):
-        return Response(
-            _body("template_parameters_invalid", str(exc), errors=exc.errors),
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    if isinstance(exc, PrincipalUnknown):
-        return Response(
-            _body("unknown_principal", str(exc), names=exc.names),
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    if isinstance(exc, InputsInvalid):
-        return Response(
-            _body("inputs_invalid", f"Invalid inputs: {exc}", errors=exc.errors),
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    if isinstance(exc, SecretInputError):
-        return Response(
-            _body("inputs_invalid", str(exc), errors=[{"input": exc.field, "message": str(exc)}]),
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    if isinstance(exc, ExecutionFinished):
-        return Response(_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, (WorkflowNotFound, ExecutionNotFound, Http404)):
-        return Response(
-            _body("not_found", "Not found, or you do not have access to it."),
-            status=status.HTTP_404_NOT_FOUND,
-        )
-    if isinstance(exc, PermissionError):
-        return Response(_body("permission_denied", str(exc)), status=status.HTTP_403_FORBIDDEN)
+    """Domain errors by the table of ``workflows.errors``; DRF's own in one envelope.
+
+    Anything else (a bug, an OS error) is left to Django: a 500 whose body says
+    nothing about the server, its paths or its code.
+    """
+    answer = error_answer(exc)
+    if answer is not None:
+        return Response(answer.body, status=answer.status)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -95,7 +165,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
         message = str(detail) if not isinstance(detail, (dict, list)) else str(_flatten(detail))
-        response.data = _body(
-            exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code, message
-        )
+        codes = exc.get_codes()
+        response.data = _body(codes if isinstance(codes, str) else exc.default_code, message)
     return response

@@ -9,14 +9,32 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import sys
 from typing import Any
 
 import yaml
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 
 MAX_DEPTH = 64
+
+
+class RequestTooLarge(APIException):
+    """A body over a size limit: 413, in the API's JSON envelope like every error."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is larger than the limit."
+
+
+def _too_many_digits(digits: int) -> ParseError:
+    limit = sys.get_int_max_str_digits()
+    return ParseError(
+        f"A number has {digits} digits; at most {limit} digits are allowed in an integer."
+    )
 
 
 def check_text(value: Any, path: str = "$", depth: int = 0) -> None:
@@ -36,6 +54,8 @@ def check_text(value: Any, path: str = "$", depth: int = 0) -> None:
             check_text(item, f"{path}[{index}]", depth + 1)
     elif isinstance(value, float) and value != value:  # NaN
         raise ParseError(f"{path} is NaN, which JSON does not allow.")
+    elif isinstance(value, float) and math.isinf(value):
+        raise ParseError(f"{path} is not a finite number.")
 
 
 def _check_string(value: str, path: str) -> None:
@@ -53,7 +73,7 @@ def _read_limited(stream: Any) -> bytes:
     limit = settings.PRSM_MAX_DEFINITION_BYTES
     body = stream.read(limit + 1) if stream is not None else b""
     if len(body) > limit:
-        raise ParseError(f"The request body is larger than the {limit // 1024} KiB limit.")
+        raise RequestTooLarge(f"The request body is larger than the {limit // 1024} KiB limit.")
     return body
 
 
@@ -69,7 +89,9 @@ class LimitedJSONParser(JSONParser):
         except UnicodeDecodeError as exc:
             raise ParseError(f"The body is not valid UTF-8 (byte {exc.start}).") from None
         try:
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(
+                text, parse_constant=_reject_constant, parse_int=_int, parse_float=_float
+            )
         except json.JSONDecodeError as exc:
             raise ParseError(
                 f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
@@ -82,6 +104,21 @@ class LimitedJSONParser(JSONParser):
 
 def _reject_constant(name: str) -> Any:
     raise ParseError(f"{name} is not valid JSON.")
+
+
+def _int(literal: str) -> int:
+    # int() refuses past sys.get_int_max_str_digits() with a ValueError (a 500 if let through).
+    digits = len(literal.lstrip("-"))
+    if digits > sys.get_int_max_str_digits():
+        raise _too_many_digits(digits)
+    return int(literal)
+
+
+def _float(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):
+        raise ParseError(f"{literal[:40]} is not a finite number.")
+    return value
 
 
 class YAMLParser(BaseParser):
@@ -122,6 +159,13 @@ def parse_yaml(body: bytes) -> Any:
         raise ParseError(f"Malformed YAML{where}: {problem}.") from None
     except RecursionError:
         raise ParseError("The YAML document is nested too deeply.") from None
+    except ValueError as exc:  # an integer past int()'s digit limit
+        if "digits" in str(exc):
+            raise ParseError(
+                "A number has too many digits; at most "
+                f"{sys.get_int_max_str_digits()} digits are allowed in an integer."
+            ) from None
+        raise
     # YAML dates and other non-JSON scalars would not survive storage as JSON.
     try:
         data = json.loads(json.dumps(data, allow_nan=False))
@@ -134,7 +178,7 @@ def parse_yaml(body: bytes) -> Any:
 def parse_document(body: bytes, *, filename: str = "", content_type: str = "") -> Any:
     """Parse an uploaded definition file by its extension or content type."""
     if len(body) > settings.PRSM_MAX_DEFINITION_BYTES:
-        raise ParseError(
+        raise RequestTooLarge(
             f"The file is larger than the {settings.PRSM_MAX_DEFINITION_BYTES // 1024} KiB limit."
         )
     if filename.endswith((".yaml", ".yml")) or "yaml" in content_type:

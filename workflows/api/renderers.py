@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -32,9 +33,12 @@ class StrictFormatNegotiation(DefaultContentNegotiation):
             return renderer, renderer.media_type
         return super().select_renderer(request, renderers, format_suffix)
 
-    def filter_renderers(self, renderers: list[Any], format: str) -> list[Any]:
-        matching = [r for r in renderers if r.format == format]
+    def filter_renderers(
+        self, renderers: Iterable[BaseRenderer], format: str
+    ) -> list[BaseRenderer]:
+        offered = list(renderers)
+        matching = [r for r in offered if r.format == format]
         if not matching:
-            known = ", ".join(r.format for r in renderers)
+            known = ", ".join(r.format for r in offered)
             raise ValidationError({"format": [f"Unknown format {format!r}; use one of: {known}."]})
         return matching

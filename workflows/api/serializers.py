@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from workflows.definition.templating import TemplateParameter
@@ -107,15 +108,21 @@ class ValidateRequestSerializer(serializers.Serializer):
     )
 
 
-class ValidateResponseSerializer(serializers.Serializer):
-    is_valid = serializers.BooleanField()
-    errors = IssueSerializer(many=True)
-    warnings = IssueSerializer(many=True)
-    checks = serializers.ListField(child=serializers.CharField())
-    estimated_cost = serializers.FloatField(allow_null=True)
-    estimated_duration = serializers.IntegerField(allow_null=True)
-    cost_breakdown = serializers.JSONField(allow_null=True)
-    estimate_source = serializers.CharField(allow_null=True)
+# Only documents the answer; inline because "is_valid" and "errors" would shadow
+# the Serializer methods of those names as class attributes.
+VALIDATE_RESPONSE = inline_serializer(
+    name="ValidateResponse",
+    fields={
+        "is_valid": serializers.BooleanField(),
+        "errors": IssueSerializer(many=True),
+        "warnings": IssueSerializer(many=True),
+        "checks": serializers.ListField(child=serializers.CharField()),
+        "estimated_cost": serializers.FloatField(allow_null=True),
+        "estimated_duration": serializers.IntegerField(allow_null=True),
+        "cost_breakdown": serializers.DictField(allow_null=True),
+        "estimate_source": serializers.CharField(allow_null=True),
+    },
+)
 
 
 class PermissionsSerializer(serializers.Serializer):
@@ -139,6 +146,13 @@ class PermissionsSerializer(serializers.Serializer):
 class TemplateSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True)
+    sample_inputs = serializers.DictField(
+        source="extras.sample_inputs",
+        read_only=True,
+        allow_null=True,
+        help_text="Inputs that run the template as it is (also in its workflows' definition); "
+        "null when it has none.",
+    )
 
     class Meta:
         model = Template
@@ -150,6 +164,7 @@ class TemplateSerializer(serializers.ModelSerializer):
             "parameters",
             "steps_template",
             "extras",
+            "sample_inputs",
             "is_public",
             "is_builtin",
             "owner",
@@ -168,6 +183,9 @@ class TemplateCreateSerializer(serializers.Serializer):
     resource_requirements = serializers.DictField(required=False)
     input_schema = serializers.DictField(required=False)
     final_result = serializers.JSONField(required=False)
+    sample_inputs = serializers.DictField(
+        required=False, help_text="Inputs that run the template as it is (declared inputs only)."
+    )
     is_public = serializers.BooleanField(required=False, default=False)
 
     def validate_parameters(self, value: list[dict[str, Any]]) -> list[TemplateParameter]:

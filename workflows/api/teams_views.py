@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from workflows import teams
 from workflows.api.parsers import LimitedJSONParser
+from workflows.errors import ActionForbidden
 
 
 class UserSerializer(serializers.Serializer):
@@ -121,7 +122,7 @@ class TeamViewSet(viewsets.ViewSet):
     def members(self, request: Request, pk: str) -> Response:
         team = self._get(request, pk)
         if not teams.user_can_manage_team(request.user, team):
-            raise PermissionError("Only the team's managers may add members.")
+            raise ActionForbidden("Only the team's managers may add members.")
         body = MemberAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -148,7 +149,7 @@ class TeamViewSet(viewsets.ViewSet):
         team = self._get(request, pk)
         leaving = username == request.user.get_username()
         if not leaving and not teams.user_can_manage_team(request.user, team):
-            raise PermissionError("Only the team's managers may remove members.")
+            raise ActionForbidden("Only the team's managers may remove members.")
         try:
             teams.team_member_remove(team=team, username=username)
         except teams.TeamError as exc:
@@ -158,6 +159,10 @@ class TeamViewSet(viewsets.ViewSet):
         return self._detail(request, team)
 
 
+# At least USER_SEARCH_MIN characters once surrounding spaces go, and no NUL.
+USER_SEARCH_PATTERN = rf"^\s*[^\s\x00][^\x00]{{{teams.USER_SEARCH_MIN - 2},}}[^\s\x00]\s*$"
+
+
 class UserSearchView(APIView):
     """Autocomplete for sharing and teams: a few users matching ``search``."""
 
@@ -165,7 +170,10 @@ class UserSearchView(APIView):
         parameters=[
             OpenApiParameter(
                 "search",
-                str,
+                {
+                    "type": "string",
+                    "pattern": USER_SEARCH_PATTERN,
+                },
                 required=True,
                 description=f"At least {teams.USER_SEARCH_MIN} characters; matches username, "
                 f"first or last name. At most {teams.USER_SEARCH_LIMIT} results.",

@@ -1,7 +1,6 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from executions.api import analytics_views
 from workflows.api import audit_views, catalog_views, teams_views, views
 
 
@@ -31,12 +30,6 @@ urlpatterns = [
         name="definition-schema",
     ),
     path("users", teams_views.UserSearchView.as_view(), name="user-search"),
-    # before the router: "workflows/resource-usage" is not a workflow id
-    re_path(
-        r"^workflows/resource-usage/?$",
-        analytics_views.ResourceUsageView.as_view(),
-        name="resource-usage",
-    ),
     re_path(r"^audit/?$", audit_views.AuditListView.as_view(), name="audit-list"),
     *router.urls,
 ]

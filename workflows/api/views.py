@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -12,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import NotAuthenticated, ParseError, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -30,29 +31,57 @@ from workflows.api.parsers import (
     YAMLTextParser,
     parse_document,
 )
+from workflows.api.query import query_bool, query_choice, query_int
 from workflows.api.renderers import StrictFormatNegotiation, YAMLRenderer
+from workflows.api.schema import LIMIT, OFFSET, paged
 from workflows.audit import audit_context
 from workflows.definition.schema import WorkflowDefinition, definition_json_schema
-from workflows.definitions import definition_check, definition_estimate, definition_require_valid
+from workflows.definition_checks import (
+    definition_check,
+    definition_estimate,
+    definition_require_valid,
+    workflow_estimate,
+)
+from workflows.errors import ActionForbidden
 from workflows.models import ApiToken, Workflow
 from workflows.permissions import Action
 
 DOCUMENT_PARSERS = [LimitedJSONParser, YAMLParser, YAMLTextParser, XYAMLParser]
 
 
+def _signed_in(request: Request) -> User:
+    """The caller, who the views' permission classes have already required to sign in."""
+    if not isinstance(request.user, User):
+        raise NotAuthenticated()
+    return request.user
+
+
 class Pagination(LimitOffsetPagination):
+    """``limit`` (1..500, default 50) and ``offset`` (0..); anything else is a 400.
+
+    DRF's own falls back to the default on a bad value, so a client that sent
+    ``limit=-1`` would silently get a page it did not ask for.
+    """
+
     default_limit = 50
     max_limit = 500
 
+    def get_limit(self, request: Any) -> int | None:
+        if self.limit_query_param not in request.query_params:
+            return self.default_limit
+        value = query_int(request, self.limit_query_param, minimum=1)
+        return min(value, self.max_limit) if value is not None else self.default_limit
+
+    def get_offset(self, request: Any) -> int:
+        return query_int(request, self.offset_query_param, minimum=0) or 0
+
 
 def _with_estimate(workflow: Workflow, user: Any) -> Workflow:
-    from executions.analytics import workflow_estimate
-
-    definition = WorkflowDefinition.model_validate(workflow.current_version.definition)
-    found = workflow_estimate(workflow=workflow, definition=definition, user=user)
-    workflow.estimated_cost = float(found.estimate.cost)  # type: ignore[attr-defined]
-    workflow.estimated_duration = found.estimate.duration_seconds  # type: ignore[attr-defined]
-    workflow.estimate_source = found.source  # type: ignore[attr-defined]
+    definition = WorkflowDefinition.model_validate(workflow.published_version().definition)
+    estimate, source = workflow_estimate(workflow=workflow, definition=definition, user=user)
+    workflow.estimated_cost = float(estimate.cost)  # type: ignore[attr-defined]
+    workflow.estimated_duration = estimate.duration_seconds  # type: ignore[attr-defined]
+    workflow.estimate_source = source  # type: ignore[attr-defined]
     return workflow
 
 
@@ -81,26 +110,34 @@ class WorkflowViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str, enum=["created", "running", "completed", "failed"]),
             OpenApiParameter(
-                "sort", str, description="created_at, name, status, updated_at; '-' reverses"
+                "status",
+                str,
+                enum=list(selectors.WORKFLOW_STATUSES),
+                description="'created' (never run) or the status of the latest run.",
+            ),
+            OpenApiParameter(
+                "sort",
+                str,
+                enum=[f"{p}{f}" for f in sorted(selectors.WORKFLOW_SORTS) for p in ("", "-")],
+                description="created_at, name, status, updated_at; '-' reverses",
             ),
             OpenApiParameter("search", str, description="Matches name or description."),
             OpenApiParameter("shared", bool, description="Only workflows others shared with me."),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            LIMIT,
+            OFFSET,
         ],
-        responses=s.WorkflowSummarySerializer(many=True),
+        responses=paged(s.WorkflowSummarySerializer),
     )
     def list(self, request: Request) -> Response:
         params = request.query_params
         try:
             qs = selectors.workflow_list(
                 user=request.user,
-                status=params.get("status") or None,
+                status=query_choice(request, "status", selectors.WORKFLOW_STATUSES),
                 search=params.get("search") or None,
                 sort=params.get("sort") or "-created_at",
-                shared_with_me=params.get("shared", "").lower() in {"1", "true", "yes"},
+                shared_with_me=bool(query_bool(request, "shared")),
             )
         except ValueError as exc:
             raise ValidationError({"sort": [str(exc)]}) from None
@@ -168,7 +205,7 @@ class WorkflowViewSet(viewsets.ViewSet):
         services.workflow_delete(workflow=workflow, audit=audit_context(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.ValidateRequestSerializer, responses=s.ValidateResponseSerializer)
+    @extend_schema(request=s.ValidateRequestSerializer, responses=s.VALIDATE_RESPONSE)
     @action(detail=False, methods=["post"], parser_classes=[LimitedJSONParser])
     def validate(self, request: Request) -> Response:
         body = s.ValidateRequestSerializer(data=request.data)
@@ -183,14 +220,11 @@ class WorkflowViewSet(viewsets.ViewSet):
             given = request.data.get("workflow_id") if isinstance(request.data, dict) else None
             existing = given or request.query_params.get("workflow_id")
             if existing:
-                from executions.analytics import workflow_estimate
-
-                found = workflow_estimate(
+                estimate, source = workflow_estimate(
                     workflow=selectors.workflow_get(user=request.user, public_id=str(existing)),
                     definition=report.definition,
                     user=request.user,
                 )
-                estimate, source = found.estimate, found.source
             else:
                 estimate = definition_estimate(report.definition, user=request.user)
                 source = "definition"
@@ -264,7 +298,7 @@ class WorkflowViewSet(viewsets.ViewSet):
     )
     def export(self, request: Request, workflow_id: str) -> Response:
         workflow = selectors.workflow_get(user=request.user, public_id=workflow_id)
-        version = workflow.current_version
+        version = workflow.published_version()
         if "version" in request.query_params:
             version = get_object_or_404(
                 workflow.versions, number=_positive_int(request.query_params["version"], "version")
@@ -309,7 +343,7 @@ class WorkflowViewSet(viewsets.ViewSet):
         workflow = selectors.workflow_get(user=request.user, public_id=workflow_id)
         if request.method == "POST":
             if workflow.owner_id != request.user.pk and not request.user.is_staff:
-                raise PermissionError("Only the owner or staff may change who has access.")
+                raise ActionForbidden("Only the owner or staff may change who has access.")
             body = s.PermissionsSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             services.workflow_permissions_set(
@@ -338,8 +372,13 @@ class TemplateViewSet(viewsets.ViewSet):
         return get_object_or_404(selectors.templates_for_user(request.user), public_id=template_id)
 
     @extend_schema(
-        parameters=[OpenApiParameter("category", str), OpenApiParameter("search", str)],
-        responses=s.TemplateSerializer(many=True),
+        parameters=[
+            OpenApiParameter("category", str),
+            OpenApiParameter("search", str, description="Matches the name."),
+            LIMIT,
+            OFFSET,
+        ],
+        responses=paged(s.TemplateSerializer),
     )
     def list(self, request: Request) -> Response:
         qs = selectors.templates_for_user(request.user)
@@ -358,7 +397,13 @@ class TemplateViewSet(viewsets.ViewSet):
         data = dict(body.validated_data)
         extras = {
             key: data.pop(key)
-            for key in ("error_handling", "resource_requirements", "input_schema", "final_result")
+            for key in (
+                "error_handling",
+                "resource_requirements",
+                "input_schema",
+                "final_result",
+                "sample_inputs",
+            )
             if key in data
         }
         with transaction.atomic():
@@ -375,7 +420,7 @@ class TemplateViewSet(viewsets.ViewSet):
     def destroy(self, request: Request, template_id: str) -> Response:
         template = self._get(request, template_id)
         if template.owner_id != request.user.pk:
-            raise PermissionError("Only the template's owner may delete it.")
+            raise ActionForbidden("Only the template's owner may delete it.")
         template.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -409,7 +454,7 @@ class ApiTokenViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=s.ApiTokenSerializer(many=True))
     def list(self, request: Request) -> Response:
-        qs = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)
+        qs = ApiToken.objects.filter(user=_signed_in(request), revoked_at__isnull=True)
         return Response(s.ApiTokenSerializer(qs, many=True).data)
 
     @extend_schema(request=s.ApiTokenCreateSerializer, responses={201: s.ApiTokenCreatedSerializer})
@@ -418,7 +463,7 @@ class ApiTokenViewSet(viewsets.ViewSet):
         body.is_valid(raise_exception=True)
         days = body.validated_data.get("expires_in_days")
         new = tokens.api_token_create(
-            user=request.user,
+            user=_signed_in(request),
             name=body.validated_data["name"],
             expires_at=timezone.now() + timedelta(days=days) if days else None,
         )
@@ -427,6 +472,6 @@ class ApiTokenViewSet(viewsets.ViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
-        token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+        token = get_object_or_404(ApiToken, pk=pk, user=_signed_in(request))
         tokens.api_token_revoke(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -177,6 +177,13 @@ class _StepFields(_Model):
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     description: Annotated[str, StringConstraints(max_length=5000)] | None = None
     timeout: int | None = Field(default=None, ge=1, le=86400, description="Seconds.")
+    queue_timeout: int | None = Field(
+        default=None,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="Seconds the step may wait queued for a worker before it fails "
+        "(error type queue_timeout); execution_config.queue_timeout when unset.",
+    )
     input: Any = None
     inputs: dict[str, Any] | None = None
     model: str | None = None
@@ -342,6 +349,36 @@ class WorkflowDefinition(_Model):
     final_result: FinalResult = None
     tags: list[str] = Field(default_factory=list)
     ui: UiLayout | None = None
+    sample_inputs: dict[str, Any] | None = Field(
+        default=None,
+        description="Example inputs that run the workflow as it is (a template's samples): "
+        "offered by the Run dialog. Each names a declared input and has its type; never "
+        "secrets, which a definition must not hold.",
+    )
+
+    @model_validator(mode="after")
+    def _samples_fit_the_inputs(self) -> WorkflowDefinition:
+        for name, value in (self.sample_inputs or {}).items():
+            spec = self.input_schema.get(name)
+            if spec is None:
+                raise PydanticCustomError(
+                    "sample_unknown",
+                    "sample_inputs: '{name}' is not an input of this workflow",
+                    {"name": name},
+                )
+            if spec.secret:
+                raise PydanticCustomError(
+                    "sample_secret",
+                    "sample_inputs: '{name}' is a secret; a sample may not hold one",
+                    {"name": name},
+                )
+            if not json_type_matches(value, spec.type):
+                raise PydanticCustomError(
+                    "sample_type",
+                    "sample_inputs: '{name}' must be of type {type}",
+                    {"name": name, "type": spec.type},
+                )
+        return self
 
     @field_validator("steps")
     @classmethod

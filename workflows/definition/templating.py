@@ -31,6 +31,7 @@ from workflows.definition.references import (
     value_to_text,
 )
 from workflows.definition.schema import json_type_matches
+from workflows.errors import DomainError
 
 __all__ = [
     "PARAMETER_TYPES",
@@ -54,14 +55,19 @@ _TYPE_WORDS = {
 }
 
 
-class TemplateParameterError(ValueError):
+class TemplateParameterError(DomainError, ValueError):
     """Bad template parameters; ``errors`` lists each as ``{"param", "message"}``."""
+
+    code = "template_parameters_invalid"
 
     def __init__(self, errors: list[dict[str, str]]):
         self.errors = errors
         summary = "; ".join(f"{e['param']}: {e['message']}" for e in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         super().__init__(f"Invalid template parameters — {summary}{more}")
+
+    def details(self) -> dict[str, Any]:
+        return {"errors": self.errors}
 
 
 class TemplateParameter(BaseModel):

@@ -12,15 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from workflows.pages.views import _props, _shell, _workflow_or_404
+from workflows.pages.views import props_json, workflow_or_404, workflow_shell
 
 
 @login_required
 def workflow_analytics(request: HttpRequest, workflow_id: str) -> HttpResponse:
     """The Analytics tab: ``#analytics-root`` {workflowId, canModify}."""
-    workflow = _workflow_or_404(request, workflow_id)
-    context = _shell(request, workflow, "analytics")
-    context["analytics_props"] = _props(
+    workflow = workflow_or_404(request, workflow_id)
+    context = workflow_shell(request, workflow, "analytics")
+    context["analytics_props"] = props_json(
         workflowId=workflow.public_id, canModify="modify" in context["actions"]
     )
     return render(request, "workflows/analytics.html", context)
@@ -29,11 +29,11 @@ def workflow_analytics(request: HttpRequest, workflow_id: str) -> HttpResponse:
 @login_required
 def usage(request: HttpRequest) -> HttpResponse:
     """``#usage-root`` {}: CPU/RAM/GPU hours and cost by workflow, user, team or model."""
-    return render(request, "pages/usage.html", {"props": _props()})
+    return render(request, "pages/usage.html", {"props": props_json()})
 
 
 @login_required
 def audit(request: HttpRequest) -> HttpResponse:
     """``#audit-root`` {isStaff}: who did what to which workflow or run."""
     is_staff = bool(request.user.is_staff or request.user.is_superuser)
-    return render(request, "pages/audit.html", {"props": _props(isStaff=is_staff)})
+    return render(request, "pages/audit.html", {"props": props_json(isStaff=is_staff)})

@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from guardian.shortcuts import get_perms
 
-from workflows import selectors
+from workflows import registry, selectors
 from workflows.models import Workflow
 from workflows.permissions import Action, codenames_granting
 
@@ -63,8 +62,7 @@ def workflow_rows(*, user: Any, query: ListQuery) -> QuerySet[Workflow]:
     """Workflows ``user`` may read, filtered and sorted, each annotated with its
     latest run (test runs included): ``last_run_id``, ``last_run_status``,
     ``last_run_at``. One SQL query for the rows however many there are."""
-    Execution = apps.get_model("executions", "Execution")
-    latest = Execution.objects.filter(workflow=OuterRef("pk")).order_by("-created_at", "-id")
+    runs = registry.run_history()
     qs = selectors.workflow_list(
         user=user,
         status=query.status or None,
@@ -73,18 +71,20 @@ def workflow_rows(*, user: Any, query: ListQuery) -> QuerySet[Workflow]:
         shared_with_me=query.shared,
     )
     return qs.annotate(
-        last_run_id=Subquery(latest.values("public_id")[:1]),
-        last_run_status=Subquery(latest.values("status")[:1]),
-        last_run_at=Subquery(latest.values("created_at")[:1]),
+        last_run_id=runs.latest_run(field="id", include_test=True),
+        last_run_status=runs.latest_run(field="status", include_test=True),
+        last_run_at=runs.latest_run(field="at", include_test=True),
     )
 
 
 def workflow_actions(user: Any, workflow: Workflow) -> set[Action]:
     """The actions ``user`` may take on ``workflow`` (one permission lookup).
 
-    Any of the four permissions implies read; superusers may do everything.
+    Any of the four permissions implies read; superusers may do everything, staff
+    may read every workflow (``selectors.staff_reads``).
     """
     if user.is_superuser:
         return set(Action)
     held = set(get_perms(user, workflow))
-    return {a for a in Action if any(c in held for c in codenames_granting(a))}
+    actions = {a for a in Action if any(c in held for c in codenames_granting(a))}
+    return actions | {a for a in Action if selectors.staff_reads(user, a)}

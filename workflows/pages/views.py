@@ -1,9 +1,12 @@
-"""Page views: authorize, read, render. Islands get their props as JSON."""
+"""Page views: authorize, read, render. Islands get their props as JSON.
+
+The run pages (a workflow's Runs tab, one run) are the executions app's
+(``executions.pages``), built on the shell and helpers here.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -11,12 +14,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import urlencode
 
-from executions.models import ExecutionStatus
-from executions.selectors import ExecutionNotFound, execution_get, executions_for_workflow
 from workflows import selectors
 from workflows.models import Workflow
 from workflows.pages.queries import (
@@ -29,29 +30,30 @@ from workflows.pages.queries import (
 from workflows.permissions import Action
 
 LIST_PAGE_SIZE = 25
-RUNS_PAGE_SIZE = 25
 
 
-def _props(**props: Any) -> str:
+def props_json(**props: Any) -> str:
+    """An island's props, for its ``data-props`` attribute."""
     return json.dumps(props)
 
 
-def _querystring(params: dict[str, Any]) -> str:
+def querystring(params: dict[str, Any]) -> str:
     """The current filters as a query string, without the page number."""
     return urlencode({k: v for k, v in params.items() if v not in ("", None, False)})
 
 
-def _duration_text(start: datetime | None, end: datetime | None) -> str:
-    if start is None or end is None:
-        return ""
-    seconds = max((end - start).total_seconds(), 0.0)
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for where a page names no icon (the API
+    docs, the admin): the icon every page names, ``static/favicon.svg``."""
+    return redirect(static("favicon.svg"))
+
+
+@login_required
+def models(request: HttpRequest) -> HttpResponse:
+    """``#models-root`` {isStaff}: the models the caller's steps may name, what each
+    does, and a button that sends one a tiny request."""
+    is_staff = bool(request.user.is_staff or request.user.is_superuser)
+    return render(request, "pages/models.html", {"props": props_json(isStaff=is_staff)})
 
 
 class SignOutView(auth_views.LogoutView):
@@ -83,7 +85,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "query": query,
             "sorts": SORTS,
             "statuses": WORKFLOW_STATUSES,
-            "filters_qs": _querystring(filters),
+            "filters_qs": querystring(filters),
         },
     )
 
@@ -91,14 +93,18 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- the workflow pages: one shell, one tab each ----------------------------------------
 
 
-def _workflow_or_404(request: HttpRequest, workflow_id: str) -> Workflow:
+def workflow_or_404(request: HttpRequest, workflow_id: str) -> Workflow:
+    """The workflow the caller may read, or a 404 page."""
     try:
         return selectors.workflow_get(user=request.user, public_id=workflow_id)
     except selectors.WorkflowNotFound:
         raise Http404("Not found, or you do not have access to it.") from None
 
 
-def _shell(request: HttpRequest, workflow: Workflow, tab: str, **extra: Any) -> dict[str, Any]:
+def workflow_shell(
+    request: HttpRequest, workflow: Workflow, tab: str, **extra: Any
+) -> dict[str, Any]:
+    """The context every tab of a workflow's page shares, plus ``extra``."""
     actions = workflow_actions(request.user, workflow)
     return {
         "workflow": workflow,
@@ -106,7 +112,7 @@ def _shell(request: HttpRequest, workflow: Workflow, tab: str, **extra: Any) -> 
         "actions": {a.value for a in actions},
         "actions_text": ", ".join(a.value for a in Action if a in actions),
         "is_owner": workflow.owner_id == request.user.pk,
-        "launcher_props": _props(
+        "launcher_props": props_json(
             workflowId=workflow.public_id, canExecute=Action.EXECUTE in actions
         ),
         **extra,
@@ -115,70 +121,36 @@ def _shell(request: HttpRequest, workflow: Workflow, tab: str, **extra: Any) -> 
 
 @login_required
 def workflow_new(request: HttpRequest) -> HttpResponse:
-    props = _props(workflowId=None, canModify=True, canExecute=False, canDelete=False)
+    props = props_json(
+        workflowId=None,
+        canModify=True,
+        canExecute=False,
+        canDelete=False,
+        userId=request.user.pk,
+    )
     return render(request, "workflows/new.html", {"editor_props": props})
 
 
 @login_required
 def workflow_editor(request: HttpRequest, workflow_id: str) -> HttpResponse:
-    workflow = _workflow_or_404(request, workflow_id)
-    context = _shell(request, workflow, "editor")
+    workflow = workflow_or_404(request, workflow_id)
+    context = workflow_shell(request, workflow, "editor")
     actions = context["actions"]
-    context["editor_props"] = _props(
+    context["editor_props"] = props_json(
         workflowId=workflow.public_id,
         canModify="modify" in actions,
         canExecute="execute" in actions,
         canDelete="delete" in actions,
+        userId=request.user.pk,  # whose panel choices the editor remembers
     )
     return render(request, "workflows/editor.html", context)
 
 
 @login_required
-def workflow_runs(request: HttpRequest, workflow_id: str) -> HttpResponse:
-    workflow = _workflow_or_404(request, workflow_id)
-    status = request.GET.get("status", "")
-    if status not in ExecutionStatus.values:
-        status = ""
-    runs = executions_for_workflow(workflow=workflow, status=status or None)
-    page = Paginator(runs, RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    now = timezone.now()
-    for run in page.object_list:
-        end = run.completed_at or (None if run.is_terminal else now)
-        run.duration_text = _duration_text(run.started_at, end)  # type: ignore[attr-defined]
-    context = _shell(
-        request,
-        workflow,
-        "runs",
-        page=page,
-        status=status,
-        statuses=ExecutionStatus.choices,
-        filters_qs=_querystring({"status": status}),
-    )
-    return render(request, "workflows/runs.html", context)
-
-
-@login_required
-def run_detail(request: HttpRequest, workflow_id: str, execution_id: str) -> HttpResponse:
-    workflow = _workflow_or_404(request, workflow_id)
-    try:
-        execution = execution_get(workflow=workflow, public_id=execution_id)
-    except ExecutionNotFound:
-        raise Http404("No such run of this workflow.") from None
-    context = _shell(request, workflow, "runs", execution=execution)
-    context["run_props"] = _props(
-        workflowId=workflow.public_id,
-        executionId=execution.public_id,
-        canExecute="execute" in context["actions"],
-    )
-    return render(request, "workflows/run_detail.html", context)
-
-
-@login_required
 def workflow_versions(request: HttpRequest, workflow_id: str) -> HttpResponse:
-    workflow = _workflow_or_404(request, workflow_id)
-    context = _shell(request, workflow, "versions")
-    context["versions_props"] = _props(
+    workflow = workflow_or_404(request, workflow_id)
+    context = workflow_shell(request, workflow, "versions")
+    context["versions_props"] = props_json(
         workflowId=workflow.public_id, canModify="modify" in context["actions"]
     )
     return render(request, "workflows/versions.html", context)
@@ -186,9 +158,9 @@ def workflow_versions(request: HttpRequest, workflow_id: str) -> HttpResponse:
 
 @login_required
 def workflow_sharing(request: HttpRequest, workflow_id: str) -> HttpResponse:
-    workflow = _workflow_or_404(request, workflow_id)
-    context = _shell(request, workflow, "sharing")
-    context["sharing_props"] = _props(
+    workflow = workflow_or_404(request, workflow_id)
+    context = workflow_shell(request, workflow, "sharing")
+    context["sharing_props"] = props_json(
         workflowId=workflow.public_id,
         isOwner=context["is_owner"],
         owner=workflow.owner.get_username(),
@@ -198,8 +170,10 @@ def workflow_sharing(request: HttpRequest, workflow_id: str) -> HttpResponse:
 
 @login_required
 def workflow_analytics(request: HttpRequest, workflow_id: str) -> HttpResponse:
-    workflow = _workflow_or_404(request, workflow_id)
-    return render(request, "workflows/analytics.html", _shell(request, workflow, "analytics"))
+    workflow = workflow_or_404(request, workflow_id)
+    return render(
+        request, "workflows/analytics.html", workflow_shell(request, workflow, "analytics")
+    )
 
 
 # --- the pages outside a workflow --------------------------------------------------------
@@ -207,16 +181,16 @@ def workflow_analytics(request: HttpRequest, workflow_id: str) -> HttpResponse:
 
 @login_required
 def template_gallery(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/gallery.html", {"props": _props()})
+    return render(request, "pages/gallery.html", {"props": props_json()})
 
 
 @login_required
 def tokens(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/tokens.html", {"props": _props()})
+    return render(request, "pages/tokens.html", {"props": props_json()})
 
 
 @login_required
 def teams(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "pages/teams.html", {"props": _props(username=request.user.get_username())}
+        request, "pages/teams.html", {"props": props_json(username=request.user.get_username())}
     )

@@ -21,9 +21,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from executions.budgets import BudgetExceeded, budget_check
 from executions.models import EXECUTION_TERMINAL, Execution
 from executions.services.lifecycle import execution_start
-from workflows.budgets import BudgetExceeded, budget_check
 from workflows.models import Workflow
 
 SENTENCES = (

@@ -1,7 +1,8 @@
 """``manage.py serve``: the whole app on one machine, from one command.
 
-Starts the embedded Redis (unless ``REDIS_URL`` is set), a Celery worker with the
-reaper's beat schedule, and the ASGI server (Daphne: HTTP and websockets).
+Records this machine's queues as the deployment's, then starts the embedded Redis
+(unless ``REDIS_URL`` is set), a Celery worker with the reaper's beat schedule, and
+the ASGI server (Daphne: HTTP and websockets).
 Ctrl-C (or SIGTERM) stops all three.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from executions.operations.queues import declaration_record, process_name
 from prsm_site.embedded import start_redis
 
 
@@ -31,6 +33,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         children: list[subprocess.Popen[bytes]] = []
+        # One machine is the whole deployment: its queues are the declared ones (the
+        # worker and web it starts check theirs against them, executions.operations.queues).
+        declaration_record(by=process_name("manage.py serve"))
         redis = None if settings.REDIS_URL else start_redis(settings.EMBEDDED_REDIS_SOCKET)
         if redis is not None:
             self.stdout.write(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET}")

@@ -63,7 +63,7 @@ def _local_file(source: str, max_bytes: int) -> bytes:
 
 def _uploaded(file_id: str, max_bytes: int) -> bytes:
     """An uploaded file (``file_…``) given to the execution this step belongs to."""
-    from executions.services.uploads import uploaded_file_bytes
+    from executions.services.uploads import StorageUnavailable, uploaded_file_bytes
 
     try:
         return uploaded_file_bytes(
@@ -73,6 +73,8 @@ def _uploaded(file_id: str, max_bytes: int) -> bytes:
         raise StepError("invalid_input", f"pdf_to_text: {exc}.") from None
     except ValueError as exc:
         raise StepError("invalid_input", f"pdf_to_text: {exc}.") from None
+    except StorageUnavailable as exc:
+        raise StepError("temporary_failure", f"pdf_to_text: {exc}.") from None
 
 
 def _data_url(source: str, max_bytes: int) -> bytes:

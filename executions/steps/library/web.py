@@ -150,7 +150,13 @@ FETCH_PARAMETERS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "url": {"type": "string", "description": "The URL (else the input is the URL)."},
-            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "headers": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Request headers; the one place a secret may go "
+                "(e.g. Authorization: Bearer ${secrets.API_KEY}).",
+                "x-secret": True,
+            },
             "query": {
                 "type": "object",
                 "additionalProperties": {"type": ["string", "number", "boolean"]},

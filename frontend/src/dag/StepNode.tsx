@@ -3,6 +3,8 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import clsx from "clsx";
 import { memo } from "react";
 import type { StepFlowNode } from "./convert";
+import { ConditionalNode, LoopNode } from "./GroupNodes";
+import { STATUS_STYLE } from "./statusStyle";
 import { STEP_TYPE_ICON, STEP_TYPE_LABEL } from "./types";
 
 const DIFF_STYLE: Record<string, string> = {
@@ -12,20 +14,13 @@ const DIFF_STYLE: Record<string, string> = {
   unchanged: "border-slate-200 bg-white",
 };
 
-/** Run status colours (COMMON.md): one border + tint per status. */
-export const STATUS_STYLE: Record<string, string> = {
-  pending: "border-slate-300 bg-white",
-  ready: "border-slate-300 bg-white",
-  queued: "border-slate-400 bg-slate-50",
-  running: "border-blue-500 bg-blue-50 ring-1 ring-blue-400 animate-pulse",
-  retrying: "border-amber-500 bg-amber-50",
-  completed: "border-emerald-500 bg-emerald-50",
-  failed: "border-red-500 bg-red-50",
-  skipped: "border-dashed border-zinc-400 bg-zinc-50 text-zinc-500",
-  cancelled: "border-stone-400 bg-stone-100",
-};
+export { STATUS_STYLE } from "./statusStyle";
 
-const DIFF_LABEL: Record<string, string> = { added: "Added", removed: "Removed", changed: "Changed" };
+const DIFF_LABEL: Record<string, string> = {
+  added: "Added",
+  removed: "Removed",
+  changed: "Changed",
+};
 
 function subtitle(step: StepFlowNode["data"]["step"]): string {
   if (step.model) return step.model;
@@ -42,7 +37,7 @@ function countRender(id: string): void {
 }
 
 function StepNodeView({ data, selected, isConnectable }: NodeProps<StepFlowNode>) {
-  const { step, issues, diff, status } = data;
+  const { step, issues, diff, status, inner } = data;
   countRender(step.id);
   const errors = issues?.errors.length ?? 0;
   const warnings = issues?.warnings.length ?? 0;
@@ -57,25 +52,28 @@ function StepNodeView({ data, selected, isConnectable }: NodeProps<StepFlowNode>
           : status
             ? (STATUS_STYLE[status] ?? "border-slate-200 bg-white")
             : errors > 0
-            ? "border-red-400 bg-white"
-            : warnings > 0
-              ? "border-amber-400 bg-white"
-              : "border-slate-200 bg-white",
+              ? "border-red-400 bg-white"
+              : warnings > 0
+                ? "border-amber-400 bg-white"
+                : "border-slate-200 bg-white",
         selected && "shadow-md ring-2 ring-brand-500",
       )}
       data-testid={`step-node-${step.id}`}
       data-step-id={step.id}
+      data-inner={inner?.slot}
       data-diff={diff}
       data-status={status}
       aria-label={`Step ${step.id}`}
     >
-      <Handle
-        type="target"
-        position={Position.Left}
-        isConnectable={isConnectable}
-        className="!h-3 !w-3 !border-2 !border-white !bg-slate-400"
-        aria-label={`${step.id} input`}
-      />
+      {inner?.slot !== "step" && (
+        <Handle
+          type="target"
+          position={Position.Left}
+          isConnectable={isConnectable}
+          className="!h-3 !w-3 !border-2 !border-white !bg-slate-400"
+          aria-label={`${step.id} input`}
+        />
+      )}
       <div className="flex items-center gap-2 border-b border-slate-100 px-3 py-1.5">
         <span aria-hidden className="text-brand-600">
           {STEP_TYPE_ICON[step.type] ?? "•"}
@@ -85,7 +83,9 @@ function StepNodeView({ data, selected, isConnectable }: NodeProps<StepFlowNode>
         </span>
         <span className="ml-auto flex items-center gap-1">
           {status && (
-            <span className="rounded bg-white/80 px-1 text-[10px] font-semibold capitalize text-slate-700">{status}</span>
+            <span className="rounded bg-white/80 px-1 text-[10px] font-semibold capitalize text-slate-700">
+              {status}
+            </span>
           )}
           {diff && diff !== "unchanged" && (
             <span className="rounded bg-white/80 px-1 text-[10px] font-semibold text-slate-700">
@@ -113,20 +113,24 @@ function StepNodeView({ data, selected, isConnectable }: NodeProps<StepFlowNode>
         </span>
       </div>
       <div className="px-3 py-1.5" title={title || undefined}>
-        <div className="truncate text-sm font-semibold text-slate-900">{step.name || step.id}</div>
+        <div className="truncate text-sm font-semibold text-slate-900">
+          {step.name || (inner ? STEP_TYPE_LABEL[step.type] : step.id)}
+        </div>
         <div className="flex gap-1.5 text-xs text-slate-500">
-          {step.name && <span className="shrink-0 font-mono">{step.id}</span>}
+          {step.name && !inner && <span className="shrink-0 font-mono">{step.id}</span>}
           {step.name && sub && <span aria-hidden>·</span>}
           {sub && <span className="truncate">{sub}</span>}
         </div>
       </div>
-      <Handle
-        type="source"
-        position={Position.Right}
-        isConnectable={isConnectable}
-        className="!h-3 !w-3 !border-2 !border-white !bg-brand-500"
-        aria-label={`${step.id} output`}
-      />
+      {!inner && (
+        <Handle
+          type="source"
+          position={Position.Right}
+          isConnectable={isConnectable}
+          className="!h-3 !w-3 !border-2 !border-white !bg-brand-500"
+          aria-label={`${step.id} output`}
+        />
+      )}
     </div>
   );
 }
@@ -134,4 +138,9 @@ function StepNodeView({ data, selected, isConnectable }: NodeProps<StepFlowNode>
 export const StepNode = memo(StepNodeView);
 
 /** Module scope, so React Flow never sees a new object. */
-export const nodeTypes = { step: StepNode };
+export const nodeTypes = {
+  step: StepNode,
+  inner: StepNode,
+  conditional: ConditionalNode,
+  loop: LoopNode,
+};

@@ -37,6 +37,10 @@ describe("version diff", () => {
   it("draws both versions' steps, removed ones where they were", () => {
     const union = unionDefinition(v1, v2);
     expect(union.steps.map((s) => s.id)).toEqual(["a", "c", "b"]);
-    expect(union.ui?.nodes).toEqual({ a: { x: 5, y: 0 }, b: { x: 300, y: 0 }, c: { x: 300, y: 100 } });
+    expect(union.ui?.nodes).toEqual({
+      a: { x: 5, y: 0 },
+      b: { x: 300, y: 0 },
+      c: { x: 300, y: 100 },
+    });
   });
 });

@@ -44,7 +44,10 @@ export function fieldChanges(before: unknown, after: unknown, skip: string[] = [
     .map((p) => ({ path: p, before: a.get(p), after: b.get(p) }));
 }
 
-export function diffDefinitions(before: WorkflowDefinition, after: WorkflowDefinition): DefinitionDiff {
+export function diffDefinitions(
+  before: WorkflowDefinition,
+  after: WorkflowDefinition,
+): DefinitionDiff {
   const old = new Map(before.steps.map((s) => [s.id, s]));
   const now = new Map(after.steps.map((s) => [s.id, s]));
   const steps: StepDiff[] = [];
@@ -56,7 +59,8 @@ export function diffDefinitions(before: WorkflowDefinition, after: WorkflowDefin
       steps.push({ id: step.id, status: changes.length ? "changed" : "unchanged", changes });
     }
   }
-  for (const step of before.steps) if (!now.has(step.id)) steps.push({ id: step.id, status: "removed", changes: [] });
+  for (const step of before.steps)
+    if (!now.has(step.id)) steps.push({ id: step.id, status: "removed", changes: [] });
   const { steps: _a, ...restBefore } = before;
   const { steps: _b, ...restAfter } = after;
   return { steps, workflow: fieldChanges(restBefore, restAfter, ["ui"]) };
@@ -66,10 +70,14 @@ export function diffDefinitions(before: WorkflowDefinition, after: WorkflowDefin
  * One document holding both versions' steps for a read-only canvas: the
  * newer steps plus the removed ones, placed where each version had them.
  */
-export function unionDefinition(before: WorkflowDefinition, after: WorkflowDefinition): WorkflowDefinition {
+export function unionDefinition(
+  before: WorkflowDefinition,
+  after: WorkflowDefinition,
+): WorkflowDefinition {
   const ids = new Set(after.steps.map((s) => s.id));
   const removed: StepDef[] = before.steps.filter((s) => !ids.has(s.id));
   const nodes = { ...(before.ui?.nodes ?? {}), ...(after.ui?.nodes ?? {}) };
-  for (const id of Object.keys(nodes)) if (!ids.has(id) && !removed.some((s) => s.id === id)) delete nodes[id];
+  for (const id of Object.keys(nodes))
+    if (!ids.has(id) && !removed.some((s) => s.id === id)) delete nodes[id];
   return { ...after, steps: [...after.steps, ...removed], ui: { nodes } };
 }

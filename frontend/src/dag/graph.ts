@@ -72,7 +72,8 @@ export function findCycle(deps: Map<string, Set<string>>): string[] | null {
 /** Ids of every step that (transitively) waits for `id`. */
 export function downstreamOf(deps: Map<string, Set<string>>, id: string): Set<string> {
   const dependents = new Map<string, string[]>();
-  for (const [step, on] of deps) for (const d of on) dependents.set(d, [...(dependents.get(d) ?? []), step]);
+  for (const [step, on] of deps)
+    for (const d of on) dependents.set(d, [...(dependents.get(d) ?? []), step]);
   const out = new Set<string>();
   const stack = [id];
   while (stack.length) {

@@ -66,10 +66,14 @@ export function renameRefs<T>(value: T, from: string, to: string): T {
   const pattern = new RegExp(`(^|[^$])\\$\\{(\\s*)${from}(\\s*\\.\\s*result\\b)`, "g");
   const walk = (v: unknown): unknown => {
     if (typeof v === "string")
-      return v.includes(from) ? v.replace(pattern, (_m, pre, sp, rest) => `${pre}\${${sp}${to}${rest}`) : v;
+      return v.includes(from)
+        ? v.replace(pattern, (_m, pre, sp, rest) => `${pre}\${${sp}${to}${rest}`)
+        : v;
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === "object")
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, walk(x)]));
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, walk(x)]),
+      );
     return v;
   };
   return walk(value) as T;

@@ -84,6 +84,8 @@ export interface CatalogStepType {
 export interface CatalogModel {
   name: string;
   provider: string;
+  /** What the model does (GET /catalog/models). */
+  description?: string;
   available: boolean;
   input_price_per_1k: number;
   output_price_per_1k: number;

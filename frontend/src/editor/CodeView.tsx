@@ -50,7 +50,11 @@ export function CodeView({ readOnly }: { readOnly: boolean }) {
           EditorState.readOnly.of(readOnly),
           EditorView.contentAttributes.of({ "aria-label": "Definition source" }),
           EditorView.updateListener.of((update) => {
-            if (!update.docChanged || update.transactions.every((t) => t.annotation(External) === true)) return;
+            if (
+              !update.docChanged ||
+              update.transactions.every((t) => t.annotation(External) === true)
+            )
+              return;
             window.clearTimeout(timer.current);
             const text = update.state.doc.toString();
             timer.current = window.setTimeout(() => applyText(text), 300);
@@ -84,10 +88,17 @@ export function CodeView({ readOnly }: { readOnly: boolean }) {
   }, [doc, format]);
 
   return (
-    <section aria-label="Code view" className="flex h-full w-[44%] min-w-[360px] shrink-0 flex-col border-l border-slate-200 bg-white">
+    <section
+      aria-label="Code view"
+      className="flex h-full w-[44%] min-w-[360px] shrink-0 flex-col border-l border-slate-200 bg-white"
+    >
       <div className="flex items-center gap-2 border-b border-slate-200 px-3 py-2">
         <h2 className="text-sm font-semibold text-slate-900">Definition</h2>
-        <div role="group" aria-label="Format" className="ml-auto flex overflow-hidden rounded-md border border-slate-300 text-xs">
+        <div
+          role="group"
+          aria-label="Format"
+          className="ml-auto flex overflow-hidden rounded-md border border-slate-300 text-xs"
+        >
           {(["json", "yaml"] as const).map((f) => (
             <button
               key={f}
@@ -96,7 +107,9 @@ export function CodeView({ readOnly }: { readOnly: boolean }) {
               onClick={() => setFormat(f)}
               className={clsx(
                 "px-2 py-1 font-medium focus-visible:outline-2 focus-visible:outline-brand-500",
-                format === f ? "bg-brand-600 text-white" : "bg-white text-slate-700 hover:bg-slate-50",
+                format === f
+                  ? "bg-brand-600 text-white"
+                  : "bg-white text-slate-700 hover:bg-slate-50",
               )}
             >
               {f.toUpperCase()}
@@ -105,11 +118,19 @@ export function CodeView({ readOnly }: { readOnly: boolean }) {
         </div>
       </div>
       {error && (
-        <p role="alert" className="border-b border-red-200 bg-red-50 px-3 py-1.5 text-xs text-red-800" data-testid="code-error">
+        <p
+          role="alert"
+          className="border-b border-red-200 bg-red-50 px-3 py-1.5 text-xs text-red-800"
+          data-testid="code-error"
+        >
           Not applied — {error}
         </p>
       )}
-      <div ref={host} className="min-h-0 flex-1 overflow-auto text-xs [&_.cm-editor]:h-full" data-testid="code-editor" />
+      <div
+        ref={host}
+        className="min-h-0 flex-1 overflow-auto text-xs [&_.cm-editor]:h-full"
+        data-testid="code-editor"
+      />
     </section>
   );
 }

@@ -7,15 +7,30 @@ import clsx from "clsx";
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useStore } from "zustand";
 import type { StepIssues } from "../dag/convert";
-import { elkLayout, quickLayout } from "../dag/layout";
+import { elkLayout, freeSpot as freeSpotAmong, quickLayout } from "../dag/layout";
 import type { Issue, StepDef, WorkflowDefinition, XY } from "../dag/types";
 import { ApiError } from "../lib/api";
-import { Canvas, LARGE, startViewport } from "./Canvas";
+import { announceWorkflowChanged } from "../lib/workflowHeader";
+import { nodeSize } from "../dag/convert";
+import { Canvas, fitVisible, LARGE, startViewport } from "./Canvas";
 import { parseDefinition, serialize, type CodeFormat } from "./codec";
-import { addSteps, cloneSteps, emptyDefinition, setAllPositions, uniqueStepId } from "./documentActions";
+import {
+  addSteps,
+  cloneSteps,
+  emptyDefinition,
+  setAllPositions,
+  uniqueStepId,
+} from "./documentActions";
 import "./editor.css";
 import { Palette, type PaletteSpec } from "./Palette";
-import { useCatalog, useDefinitionSchema, useSaveWorkflow, useValidation, useWorkflow } from "./queries";
+import {
+  useCatalog,
+  useDefinitionSchema,
+  useSaveWorkflow,
+  useValidation,
+  useWorkflow,
+} from "./queries";
+import { usePanelPrefs } from "./panelPrefs";
 import { SidePanel } from "./SidePanel";
 import {
   commit,
@@ -36,6 +51,8 @@ const CodeView = lazy(() => import("./CodeView").then((m) => ({ default: m.CodeV
 
 export interface EditorProps {
   workflowId: string | null;
+  /** Whose panel choices to remember (the signed-in user's id). */
+  userId?: number | string | null;
   canModify: boolean;
   canExecute?: boolean;
   canDelete?: boolean;
@@ -44,30 +61,55 @@ export interface EditorProps {
 export const READ_ONLY_TEXT = "Read-only: you can view this workflow but not change it";
 
 const primaryButton =
-  "rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-500 disabled:opacity-50";
+  "shrink-0 whitespace-nowrap rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-500 disabled:opacity-50";
 const secondaryButton =
-  "rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-brand-500 disabled:cursor-not-allowed disabled:opacity-40";
+  "shrink-0 whitespace-nowrap rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-brand-500 disabled:cursor-not-allowed disabled:opacity-40";
 
 /** Positions for steps the document does not place (quick layering); the rest kept. */
-export function withMissingPositions(doc: WorkflowDefinition): { doc: WorkflowDefinition; allMissing: boolean } {
+export function withMissingPositions(doc: WorkflowDefinition): {
+  doc: WorkflowDefinition;
+  allMissing: boolean;
+} {
   const stored = doc.ui?.nodes ?? {};
   const missing = doc.steps.filter((s) => !stored[s.id]);
   if (!missing.length) return { doc, allMissing: false };
-  const quick = quickLayout(doc.steps);
+  const quick = quickLayout(doc.steps, nodeSize);
   const nodes: Record<string, XY> = { ...stored };
   for (const s of missing) nodes[s.id] = quick[s.id];
-  return { doc: { ...doc, ui: { ...(doc.ui ?? {}), nodes } }, allMissing: missing.length === doc.steps.length };
+  return {
+    doc: { ...doc, ui: { ...(doc.ui ?? {}), nodes } },
+    allMissing: missing.length === doc.steps.length,
+  };
 }
 
-/** The first place at or below `start` where a new card overlaps no other. */
+/** The place nearest `start` where a new card overlaps no other step. */
 function freeSpot(doc: WorkflowDefinition, start: XY): XY {
-  const taken = Object.values(doc.ui?.nodes ?? {});
-  const spot = { ...start };
-  for (let i = 0; i < 200; i++) {
-    if (!taken.some((p) => Math.abs(p.x - spot.x) < 240 && Math.abs(p.y - spot.y) < 100)) return spot;
-    spot.y += 110;
-  }
-  return spot;
+  const taken = doc.steps.flatMap((s) => {
+    const p = doc.ui?.nodes?.[s.id];
+    return p ? [{ ...p, ...nodeSize(s) }] : [];
+  });
+  return freeSpotAmong(taken, start);
+}
+
+/**
+ * The editor's height: the whole window below where it starts (the page header
+ * scrolls away above it), never less than `min`.
+ */
+function useFullHeight(ref: React.RefObject<HTMLElement | null>, min = 420): number | null {
+  const [height, setHeight] = useState<number | null>(null);
+  useEffect(() => {
+    const measure = () => {
+      const el = ref.current;
+      if (!el) return;
+      const top = el.getBoundingClientRect().top + window.scrollY;
+      // The page's own bottom padding stays visible below the editor.
+      setHeight(Math.max(min, Math.floor(window.innerHeight - top - 12)));
+    };
+    measure();
+    window.addEventListener("resize", measure);
+    return () => window.removeEventListener("resize", measure);
+  }, [ref, min]);
+  return height;
 }
 
 function markReady(): void {
@@ -97,7 +139,10 @@ export function EditorApp(props: EditorProps) {
 
   if (workflow.isError)
     return (
-      <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-800">
+      <div
+        role="alert"
+        className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-800"
+      >
         Could not load this workflow: {workflow.error.message}
       </div>
     );
@@ -126,13 +171,25 @@ function useDebounced<T>(value: T, ms: number): T {
 function isTextTarget(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
   if (!el) return false;
-  return el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName) || !!el.closest?.(".cm-editor");
+  return (
+    el.isContentEditable ||
+    ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName) ||
+    !!el.closest?.(".cm-editor")
+  );
 }
 
 let clipboard: { steps: StepDef[]; positions: Record<string, XY> } | null = null;
 
-function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { needsLayout: boolean }) {
+function EditorShell({
+  workflowId,
+  canModify,
+  needsLayout,
+  userId,
+}: EditorProps & { needsLayout: boolean }) {
   const readOnly = !canModify;
+  const [prefs, togglePref] = usePanelPrefs(userId);
+  const shellRef = useRef<HTMLDivElement>(null);
+  const height = useFullHeight(shellRef);
   const flow = useReactFlow();
   const queryClient = useQueryClient();
   const catalog = useCatalog();
@@ -177,7 +234,10 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
     (spec: PaletteSpec, position: XY) => {
       if (readOnly) return;
       const current = useDocStore.getState().doc;
-      const id = uniqueStepId(spec.model ?? spec.function ?? spec.type, current.steps.map((s) => s.id));
+      const id = uniqueStepId(
+        spec.model ?? spec.function ?? spec.type,
+        current.steps.map((s) => s.id),
+      );
       const step: StepDef = { id, type: spec.type };
       if (spec.model) step.model = spec.model;
       if (spec.function) step.function = spec.function;
@@ -190,37 +250,65 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
 
   const addAtCentre = useCallback(
     (spec: PaletteSpec) => {
-      const canvas = document.querySelector('[data-testid="editor-canvas"]')?.getBoundingClientRect();
+      const canvas = document
+        .querySelector('[data-testid="editor-canvas"]')
+        ?.getBoundingClientRect();
       const centre = canvas
-        ? flow.screenToFlowPosition({ x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 })
+        ? flow.screenToFlowPosition({
+            x: canvas.left + canvas.width / 2,
+            y: canvas.top + canvas.height / 2,
+          })
         : { x: 0, y: 0 };
-      addAt(spec, freeSpot(useDocStore.getState().doc, { x: Math.round(centre.x - 116), y: Math.round(centre.y - 40) }));
+      addAt(
+        spec,
+        freeSpot(useDocStore.getState().doc, {
+          x: Math.round(centre.x - 116),
+          y: Math.round(centre.y - 40),
+        }),
+      );
     },
     [addAt, flow],
   );
 
-  const autoLayout = useCallback(async (record: boolean) => {
-    const before = useDocStore.getState().doc;
-    try {
-      const positions = await elkLayout(before.steps);
-      const now = useDocStore.getState().doc;
-      if (!record && now !== before) return; // the user edited meanwhile: keep their layout
-      const next = setAllPositions(now, { ...(now.ui?.nodes ?? {}), ...positions });
-      if (record) commit(next);
-      else {
-        const wasSaved = useUiStore.getState().savedDoc === now;
-        replaceSilently(next);
-        if (wasSaved) useUiStore.setState({ savedDoc: next });
+  const prefsRef = useRef(prefs);
+  prefsRef.current = prefs;
+
+  const autoLayout = useCallback(
+    async (record: boolean) => {
+      const before = useDocStore.getState().doc;
+      try {
+        const canvas = document
+          .querySelector('[data-testid="editor-canvas"]')
+          ?.getBoundingClientRect();
+        const sizes = Object.fromEntries(before.steps.map((s) => [s.id, nodeSize(s)]));
+        const { positions, routes } = await elkLayout(
+          before.steps,
+          sizes,
+          canvas && canvas.height > 0 ? canvas.width / canvas.height : 1.6,
+        );
+        const now = useDocStore.getState().doc;
+        if (!record && now !== before) return; // the user edited meanwhile: keep their layout
+        const next = setAllPositions(now, { ...(now.ui?.nodes ?? {}), ...positions });
+        useUiStore.setState({ routes });
+        if (record) commit(next);
+        else {
+          const wasSaved = useUiStore.getState().savedDoc === now;
+          replaceSilently(next);
+          if (wasSaved) useUiStore.setState({ savedDoc: next });
+        }
+        window.requestAnimationFrame(() => {
+          if (next.steps.length > LARGE)
+            void flow.setViewport(startViewport(Object.values(next.ui?.nodes ?? {})), {
+              duration: record ? 300 : 0,
+            });
+          else fitVisible(flow, prefsRef.current.minimap, record ? 300 : 0);
+        });
+      } catch (e) {
+        showToast(`Auto-layout failed: ${e instanceof Error ? e.message : String(e)}`, "error");
       }
-      window.requestAnimationFrame(() => {
-        if (next.steps.length > LARGE)
-          void flow.setViewport(startViewport(Object.values(next.ui?.nodes ?? {})), { duration: record ? 300 : 0 });
-        else void flow.fitView({ padding: 0.15, maxZoom: 1, duration: record ? 300 : 0 });
-      });
-    } catch (e) {
-      showToast(`Auto-layout failed: ${e instanceof Error ? e.message : String(e)}`, "error");
-    }
-  }, [flow]);
+    },
+    [flow],
+  );
 
   // The first layout (only when the document places no step) runs in the worker
   // after the editor is already interactive; tests wait for it to settle.
@@ -252,7 +340,10 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
     pasteCount.current += 1;
     const current = useDocStore.getState().doc;
     const off = 40 * pasteCount.current;
-    const { steps, positions } = cloneSteps(current, clipboard.steps, clipboard.positions, { x: off, y: off });
+    const { steps, positions } = cloneSteps(current, clipboard.steps, clipboard.positions, {
+      x: off,
+      y: off,
+    });
     commit(addSteps(current, steps, positions));
     select(steps.map((s) => s.id));
   }, [readOnly]);
@@ -294,7 +385,15 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
       e.returnValue = "";
     };
     const onClick = (e: MouseEvent) => {
-      if (!isDirty() || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+      if (
+        !isDirty() ||
+        e.defaultPrevented ||
+        e.button !== 0 ||
+        e.metaKey ||
+        e.ctrlKey ||
+        e.shiftKey
+      )
+        return;
       const a = (e.target as HTMLElement | null)?.closest?.("a[href]") as HTMLAnchorElement | null;
       if (!a || a.hasAttribute("download") || a.target === "_blank") return;
       if (!window.confirm("You have unsaved changes. Leave this page and lose them?")) {
@@ -316,16 +415,25 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
   const onImport = async (file: File) => {
     try {
       const text = await file.text();
-      const format: CodeFormat = /\.ya?ml$/i.test(file.name) ? "yaml" : /\.json$/i.test(file.name) ? "json" : text.trim().startsWith("{") ? "json" : "yaml";
+      const format: CodeFormat = /\.ya?ml$/i.test(file.name)
+        ? "yaml"
+        : /\.json$/i.test(file.name)
+          ? "json"
+          : text.trim().startsWith("{")
+            ? "json"
+            : "yaml";
       const parsed = parseDefinition(text, format);
       const { doc: placed, allMissing } = withMissingPositions(parsed);
       commit(placed);
       select([]);
       showToast(`Imported ${file.name}`, "success");
       if (allMissing && placed.steps.length > 1) void autoLayout(false);
-      else window.requestAnimationFrame(() => flow.fitView({ padding: 0.15, maxZoom: 1 }));
+      else window.requestAnimationFrame(() => fitVisible(flow, prefs.minimap));
     } catch (e) {
-      showToast(`Could not import ${file.name}: ${e instanceof Error ? e.message : String(e)}`, "error");
+      showToast(
+        `Could not import ${file.name}: ${e instanceof Error ? e.message : String(e)}`,
+        "error",
+      );
     }
   };
 
@@ -354,33 +462,101 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
   }, []);
 
   return (
-    <div className="flex h-[calc(100vh-19rem)] min-h-[540px] flex-col overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm" data-testid="editor">
-      <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-3 py-2" role="toolbar" aria-label="Editor toolbar">
+    <div
+      ref={shellRef}
+      className="flex h-[calc(100vh-8rem)] min-h-[420px] flex-col overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm"
+      style={height ? { height } : undefined}
+      data-testid="editor"
+    >
+      <div
+        className="flex flex-nowrap items-center gap-1.5 border-b border-slate-200 px-2 py-2"
+        role="toolbar"
+        aria-label="Editor toolbar"
+      >
+        <div className="flex shrink-0 items-center gap-0.5" role="group" aria-label="Panels">
+          {!readOnly && (
+            <PanelToggle
+              open={prefs.palette}
+              name="palette"
+              onClick={() => togglePref("palette")}
+              icon="◧"
+            />
+          )}
+          <PanelToggle
+            open={prefs.minimap}
+            name="minimap"
+            onClick={() => togglePref("minimap")}
+            icon="▣"
+          />
+          <PanelToggle
+            open={prefs.panel}
+            name="side panel"
+            onClick={() => togglePref("panel")}
+            icon="◨"
+          />
+        </div>
         <div className="mr-auto flex min-w-0 items-center gap-2">
-          <span className="truncate text-sm font-semibold text-slate-900">{doc.name || "Untitled workflow"}</span>
+          <span className="truncate text-sm font-semibold text-slate-900">
+            {doc.name || "Untitled workflow"}
+          </span>
           {dirty && (
-            <span className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800" data-testid="dirty">
+            <span
+              className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800"
+              data-testid="dirty"
+            >
               Unsaved changes
             </span>
           )}
-          <ValidationSummary checked={!!validation.data} failed={validation.isError && !validation.data} loading={validation.isFetching} errors={errorCount} warnings={validation.data?.warnings.length ?? 0} cost={validation.data?.estimated_cost ?? null} />
+          <ValidationSummary
+            onShow={() => {
+              if (!prefs.panel) togglePref("panel"); // the problems are in the side panel
+            }}
+            checked={!!validation.data}
+            failed={validation.isError && !validation.data}
+            loading={validation.isFetching}
+            errors={errorCount}
+            warnings={validation.data?.warnings.length ?? 0}
+            cost={validation.data?.estimated_cost ?? null}
+          />
         </div>
         {!readOnly && (
           <>
-            <button type="button" className={secondaryButton} onClick={undo} disabled={!canUndo} aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)">
-              ↶ Undo
+            <button
+              type="button"
+              className={secondaryButton}
+              onClick={undo}
+              disabled={!canUndo}
+              aria-label="Undo (Ctrl+Z)"
+              title="Undo (Ctrl+Z)"
+            >
+              ↶<span className="hidden xl:inline"> Undo</span>
             </button>
-            <button type="button" className={secondaryButton} onClick={redo} disabled={!canRedo} aria-label="Redo (Ctrl+Shift+Z)" title="Redo (Ctrl+Shift+Z)">
-              ↷ Redo
+            <button
+              type="button"
+              className={secondaryButton}
+              onClick={redo}
+              disabled={!canRedo}
+              aria-label="Redo (Ctrl+Shift+Z)"
+              title="Redo (Ctrl+Shift+Z)"
+            >
+              ↷<span className="hidden xl:inline"> Redo</span>
             </button>
-            <button type="button" className={secondaryButton} onClick={() => void autoLayout(true)} disabled={doc.steps.length < 2}>
+            <button
+              type="button"
+              className={secondaryButton}
+              onClick={() => void autoLayout(true)}
+              disabled={doc.steps.length < 2}
+            >
               Auto-layout
             </button>
           </>
         )}
         <button
           type="button"
-          className={clsx(secondaryButton, codeOpen && "border-brand-500 bg-brand-50 text-brand-700")}
+          className={clsx(
+            secondaryButton,
+            codeOpen && "border-brand-500 bg-brand-50 text-brand-700",
+          )}
           aria-pressed={codeOpen}
           onClick={() => useUiStore.setState({ codeOpen: !codeOpen })}
         >
@@ -388,7 +564,11 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
         </button>
         {!readOnly && (
           <>
-            <button type="button" className={secondaryButton} onClick={() => fileInput.current?.click()}>
+            <button
+              type="button"
+              className={secondaryButton}
+              onClick={() => fileInput.current?.click()}
+            >
               Import
             </button>
             <input
@@ -406,25 +586,45 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
             />
           </>
         )}
-        <button type="button" className={secondaryButton} onClick={() => exportAs("json")}>
-          Export JSON
+        <button
+          type="button"
+          className={secondaryButton}
+          onClick={() => exportAs("json")}
+          aria-label="Export JSON"
+          title="Export JSON"
+        >
+          <span className="hidden xl:inline">Export </span>JSON
         </button>
-        <button type="button" className={secondaryButton} onClick={() => exportAs("yaml")}>
-          Export YAML
+        <button
+          type="button"
+          className={secondaryButton}
+          onClick={() => exportAs("yaml")}
+          aria-label="Export YAML"
+          title="Export YAML"
+        >
+          <span className="hidden xl:inline">Export </span>YAML
         </button>
         {!readOnly && (
-          <button type="button" className={primaryButton} onClick={() => setSaveOpen(true)} disabled={!dirty && workflowId !== null}>
+          <button
+            type="button"
+            className={primaryButton}
+            onClick={() => setSaveOpen(true)}
+            disabled={!dirty && workflowId !== null}
+          >
             Save
           </button>
         )}
       </div>
       {readOnly && (
-        <div role="note" className="border-b border-amber-200 bg-amber-50 px-3 py-1.5 text-sm text-amber-900">
+        <div
+          role="note"
+          className="border-b border-amber-200 bg-amber-50 px-3 py-1.5 text-sm text-amber-900"
+        >
           {READ_ONLY_TEXT}
         </div>
       )}
       <div className="relative flex min-h-0 flex-1">
-        {!readOnly && (
+        {!readOnly && prefs.palette && (
           <Palette
             catalog={catalog.data}
             loading={catalog.isLoading}
@@ -432,20 +632,47 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
             onAdd={addAtCentre}
           />
         )}
-        <Canvas readOnly={readOnly} issues={issuesByStep} onAddAt={addAt} onReady={onReady} viewportRef={viewportRef} />
+        <Canvas
+          miniMap={prefs.minimap}
+          paletteOpen={prefs.palette}
+          onOpenDetails={() => {
+            if (!prefs.panel) togglePref("panel");
+            useUiStore.setState({ sideTab: "properties", codeOpen: false });
+          }}
+          readOnly={readOnly}
+          issues={issuesByStep}
+          onAddAt={addAt}
+          onReady={onReady}
+          viewportRef={viewportRef}
+        />
         {codeOpen ? (
-          <Suspense fallback={<div className="w-[44%] min-w-[360px] border-l border-slate-200 p-3 text-sm text-slate-500">Loading the code view…</div>}>
+          <Suspense
+            fallback={
+              <div className="w-[44%] min-w-[360px] border-l border-slate-200 p-3 text-sm text-slate-500">
+                Loading the code view…
+              </div>
+            }
+          >
             <CodeView readOnly={readOnly} />
           </Suspense>
-        ) : (
-          <SidePanel readOnly={readOnly} catalog={catalog.data} definitionSchema={definitionSchema.data} issues={issues} />
-        )}
+        ) : prefs.panel ? (
+          <SidePanel
+            readOnly={readOnly}
+            catalog={catalog.data}
+            definitionSchema={definitionSchema.data}
+            issues={issues}
+          />
+        ) : null}
         {toast && (
           <div
             role="status"
             className={clsx(
               "pointer-events-none absolute left-1/2 top-3 z-10 -translate-x-1/2 rounded-md px-3 py-1.5 text-sm font-medium shadow-md",
-              toast.tone === "error" ? "bg-red-600 text-white" : toast.tone === "success" ? "bg-emerald-600 text-white" : "bg-slate-800 text-white",
+              toast.tone === "error"
+                ? "bg-red-600 text-white"
+                : toast.tone === "success"
+                  ? "bg-emerald-600 text-white"
+                  : "bg-slate-800 text-white",
             )}
             data-testid="toast"
           >
@@ -465,6 +692,7 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
             } else {
               void queryClient.invalidateQueries({ queryKey: ["workflow", workflowId] });
               void queryClient.invalidateQueries({ queryKey: ["workflow-versions", workflowId] });
+              announceWorkflowChanged(workflowId);
               showToast("Saved a new version", "success");
             }
           }}
@@ -474,7 +702,39 @@ function EditorShell({ workflowId, canModify, needsLayout }: EditorProps & { nee
   );
 }
 
+/** Shows or hides one panel; the choice is remembered for the user. */
+function PanelToggle({
+  open,
+  name,
+  icon,
+  onClick,
+}: {
+  open: boolean;
+  name: string;
+  icon: string;
+  onClick: () => void;
+}) {
+  const label = `${open ? "Hide" : "Show"} the ${name}`;
+  return (
+    <button
+      type="button"
+      onClick={onClick}
+      aria-pressed={open}
+      aria-label={label}
+      title={label}
+      data-testid={`toggle-${name.replace(" ", "-")}`}
+      className={clsx(
+        "h-7 w-7 rounded-md text-base leading-none focus-visible:outline-2 focus-visible:outline-brand-500",
+        open ? "bg-brand-50 text-brand-700" : "text-slate-400 hover:bg-slate-100",
+      )}
+    >
+      {icon}
+    </button>
+  );
+}
+
 function ValidationSummary({
+  onShow,
   checked,
   failed,
   loading,
@@ -482,6 +742,7 @@ function ValidationSummary({
   warnings,
   cost,
 }: {
+  onShow: () => void;
   checked: boolean;
   failed: boolean;
   loading: boolean;
@@ -499,7 +760,10 @@ function ValidationSummary({
   return (
     <button
       type="button"
-      onClick={() => useUiStore.setState({ sideTab: "problems", codeOpen: false })}
+      onClick={() => {
+        onShow();
+        useUiStore.setState({ sideTab: "problems", codeOpen: false });
+      }}
       className="flex items-center gap-1 rounded-md px-1.5 py-0.5 text-xs text-slate-600 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-brand-500"
       aria-label={`${errors} errors, ${warnings} warnings; show problems`}
       data-testid="validation-summary"
@@ -509,8 +773,16 @@ function ValidationSummary({
         <span className="text-emerald-700">✓ Valid</span>
       ) : (
         <>
-          {errors > 0 && <span className="font-medium text-red-700">{errors} error{errors > 1 ? "s" : ""}</span>}
-          {warnings > 0 && <span className="font-medium text-amber-700">{warnings} warning{warnings > 1 ? "s" : ""}</span>}
+          {errors > 0 && (
+            <span className="font-medium text-red-700">
+              {errors} error{errors > 1 ? "s" : ""}
+            </span>
+          )}
+          {warnings > 0 && (
+            <span className="font-medium text-amber-700">
+              {warnings} warning{warnings > 1 ? "s" : ""}
+            </span>
+          )}
         </>
       )}
       {cost !== null && <span className="text-slate-400">· est. ${cost.toFixed(2)}</span>}
@@ -531,12 +803,19 @@ function SaveDialog({
 }) {
   const [note, setNote] = useState("");
   const save = useSaveWorkflow(workflowId);
-  const problems = save.error instanceof ApiError ? ((save.error.body as { errors?: Issue[] })?.errors ?? []) : [];
+  const problems =
+    save.error instanceof ApiError ? ((save.error.body as { errors?: Issue[] })?.errors ?? []) : [];
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
     const doc = useDocStore.getState().doc;
     const toSave: WorkflowDefinition = viewport
-      ? { ...doc, ui: { ...(doc.ui ?? {}), viewport: { x: viewport.x, y: viewport.y, zoom: viewport.zoom } } }
+      ? {
+          ...doc,
+          ui: {
+            ...(doc.ui ?? {}),
+            viewport: { x: viewport.x, y: viewport.y, zoom: viewport.zoom },
+          },
+        }
       : doc;
     save.mutate(
       { doc: toSave, note: note.trim() },
@@ -556,7 +835,10 @@ function SaveDialog({
       aria-labelledby="save-title"
       onKeyDown={(e) => e.key === "Escape" && onClose()}
     >
-      <form onSubmit={submit} className="w-[28rem] rounded-lg border border-slate-200 bg-white p-4 shadow-lg">
+      <form
+        onSubmit={submit}
+        className="w-[28rem] rounded-lg border border-slate-200 bg-white p-4 shadow-lg"
+      >
         <h2 id="save-title" className="text-base font-semibold text-slate-900">
           {workflowId ? "Save a new version" : "Create the workflow"}
         </h2>
@@ -574,7 +856,10 @@ function SaveDialog({
           className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus:border-brand-500 focus:outline-none focus:ring-1 focus:ring-brand-500"
         />
         {save.error && (
-          <div role="alert" className="mt-3 rounded-md border border-red-200 bg-red-50 p-2 text-sm text-red-800">
+          <div
+            role="alert"
+            className="mt-3 rounded-md border border-red-200 bg-red-50 p-2 text-sm text-red-800"
+          >
             <p>{save.error.message}</p>
             {problems.length > 1 && (
               <ul className="mt-1 list-disc pl-5 text-xs">

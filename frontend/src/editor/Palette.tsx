@@ -55,7 +55,9 @@ function Item({
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
   return (
     <section>
-      <h3 className="mb-1 mt-3 text-[11px] font-semibold uppercase tracking-wide text-slate-500">{title}</h3>
+      <h3 className="mb-1 mt-3 text-[11px] font-semibold uppercase tracking-wide text-slate-500">
+        {title}
+      </h3>
       <ul className="space-y-1">{children}</ul>
     </section>
   );
@@ -74,11 +76,12 @@ export function Palette({
 }) {
   const [filter, setFilter] = useState("");
   const f = filter.trim().toLowerCase();
-  const match = (...texts: (string | undefined)[]) => !f || texts.some((t) => t?.toLowerCase().includes(f));
+  const match = (...texts: (string | undefined)[]) =>
+    !f || texts.some((t) => t?.toLowerCase().includes(f));
   return (
     <aside
       aria-label="Palette"
-      className="flex h-full w-60 shrink-0 flex-col border-r border-slate-200 bg-slate-50"
+      className="flex h-full w-52 shrink-0 flex-col border-r border-slate-200 bg-slate-50 xl:w-60"
     >
       <div className="border-b border-slate-200 p-2">
         <input
@@ -111,13 +114,13 @@ export function Palette({
             </Section>
             <Section title="Models">
               {catalog.models
-                .filter((m) => match(m.name, m.provider))
+                .filter((m) => match(m.name, m.provider, m.description ?? ""))
                 .map((m) => (
                   <Item
                     key={m.name}
                     spec={{ type: "inference", model: m.name }}
                     title={m.name}
-                    detail={`${m.provider}${m.team ? ` · team ${m.team}` : ""}${m.available ? "" : " · unavailable"}`}
+                    detail={`${m.description ? `${m.description} · ` : ""}${m.provider}${m.team ? ` · team ${m.team}` : ""}${m.available ? "" : " · unavailable"}`}
                     onAdd={onAdd}
                   />
                 ))}
@@ -138,9 +141,12 @@ export function Palette({
           </>
         )}
       </div>
-      <p className="border-t border-slate-200 px-2 py-1.5 text-[11px] leading-4 text-slate-500" aria-label="Keyboard shortcuts">
-        <kbd>Del</kbd> delete · <kbd>Ctrl+C</kbd>/<kbd>V</kbd> copy, paste · <kbd>Ctrl+Z</kbd> undo ·{" "}
-        <kbd>Ctrl+Shift+Z</kbd> redo · <kbd>Shift</kbd>+click or drag to select several
+      <p
+        className="border-t border-slate-200 px-2 py-1.5 text-[11px] leading-4 text-slate-500"
+        aria-label="Keyboard shortcuts"
+      >
+        <kbd>Del</kbd> delete · <kbd>Ctrl+C</kbd>/<kbd>V</kbd> copy, paste · <kbd>Ctrl+Z</kbd> undo
+        · <kbd>Ctrl+Shift+Z</kbd> redo · <kbd>Shift</kbd>+click or drag to select several
       </p>
     </aside>
   );

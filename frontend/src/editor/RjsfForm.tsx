@@ -26,7 +26,9 @@ export default function SchemaForm(props: SchemaFormProps) {
       validator={validator}
       widgets={widgets}
       formContext={props.formContext}
-      onChange={(event: IChangeEvent) => props.onChange((event.formData ?? {}) as Record<string, unknown>)}
+      onChange={(event: IChangeEvent) =>
+        props.onChange((event.formData ?? {}) as Record<string, unknown>)
+      }
       extraErrors={props.extraErrors}
       disabled={props.disabled}
       showErrorList={false}

@@ -17,7 +17,13 @@ import {
   setInput,
   setMeta,
 } from "./documentActions";
-import { errorHandlingSchema, fieldErrors, FIELDS_BY_TYPE, INPUT_TYPES, stepFormSchema } from "./schemas";
+import {
+  errorHandlingSchema,
+  fieldErrors,
+  FIELDS_BY_TYPE,
+  INPUT_TYPES,
+  stepFormSchema,
+} from "./schemas";
 import { commit, select, useDocStore, useUiStore } from "./store";
 import type { FormContext, ReferenceOption } from "./widgets";
 
@@ -42,14 +48,25 @@ function isEmpty(v: unknown): boolean {
   return (
     v === undefined ||
     v === "" ||
-    (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0)
+    (v !== null &&
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      Object.keys(v as object).length === 0)
   );
 }
 
-export function referenceOptions(doc: WorkflowDefinition, step: StepDef, catalog?: Catalog): ReferenceOption[] {
+export function referenceOptions(
+  doc: WorkflowDefinition,
+  step: StepDef,
+  catalog?: Catalog,
+): ReferenceOption[] {
   const out: ReferenceOption[] = [];
   for (const name of Object.keys(doc.input_schema ?? {}))
-    out.push({ value: `\${workflow.input.${name}}`, label: `workflow.input.${name}`, group: "Workflow inputs" });
+    out.push({
+      value: `\${workflow.input.${name}}`,
+      label: `workflow.input.${name}`,
+      group: "Workflow inputs",
+    });
   const deps = dependencies(doc.steps);
   const down = downstreamOf(deps, step.id);
   const up = upstreamOf(deps, step.id);
@@ -58,10 +75,16 @@ export function referenceOptions(doc: WorkflowDefinition, step: StepDef, catalog
     if (other.id === step.id || down.has(other.id)) continue;
     const group = up.has(other.id) ? "Upstream steps" : "Other steps (adds a dependency)";
     out.push({ value: `\${${other.id}.result}`, label: `${other.id}.result`, group });
-    const fn = other.function ? catalog?.functions.find((f) => f.name === other.function) : undefined;
+    const fn = other.function
+      ? catalog?.functions.find((f) => f.name === other.function)
+      : undefined;
     const props = (fn?.output as Schema | undefined)?.properties as Schema | undefined;
     for (const field of Object.keys(props ?? {}))
-      out.push({ value: `\${${other.id}.result.${field}}`, label: `${other.id}.result.${field}`, group });
+      out.push({
+        value: `\${${other.id}.result.${field}}`,
+        label: `${other.id}.result.${field}`,
+        group,
+      });
   }
   if (step.type === "loop") {
     out.push({ value: "${loop.current_item}", label: "loop.current_item", group: "Loop" });
@@ -105,7 +128,9 @@ function IssueList({ issues, onPick }: { issues: Issue[]; onPick?: (issue: Issue
                 : "border-amber-200 bg-amber-50 text-amber-800",
             )}
           >
-            <span className="font-semibold">{issue.severity === "error" ? "Error" : "Warning"}</span>
+            <span className="font-semibold">
+              {issue.severity === "error" ? "Error" : "Warning"}
+            </span>
             {issue.step && <span className="font-mono"> · {issue.step}</span>}: {issue.message}
           </button>
         </li>
@@ -120,7 +145,8 @@ export function ProblemsPanel({ issues }: { issues: Issue[] }) {
     if (!issue.step) return;
     select([issue.step]);
     const node = flow.getNode(issue.step);
-    if (node) flow.setCenter(node.position.x + 116, node.position.y + 38, { zoom: 1, duration: 300 });
+    if (node)
+      flow.setCenter(node.position.x + 116, node.position.y + 38, { zoom: 1, duration: 300 });
   };
   if (!issues.length) return <p className="text-sm text-emerald-700">No problems found.</p>;
   return <IssueList issues={issues} onPick={pick} />;
@@ -157,17 +183,31 @@ function StepIdField({ step, readOnly }: { step: StepDef; readOnly: boolean }) {
   );
 }
 
-function DependsOnEditor({ step, doc, readOnly }: { step: StepDef; doc: WorkflowDefinition; readOnly: boolean }) {
+function DependsOnEditor({
+  step,
+  doc,
+  readOnly,
+}: {
+  step: StepDef;
+  doc: WorkflowDefinition;
+  readOnly: boolean;
+}) {
   const deps = useMemo(() => dependencies(doc.steps), [doc.steps]);
   const candidates = doc.steps.filter(
-    (s) => s.id !== step.id && !(step.depends_on ?? []).includes(s.id) && !wouldCreateCycle(deps, s.id, step.id),
+    (s) =>
+      s.id !== step.id &&
+      !(step.depends_on ?? []).includes(s.id) &&
+      !wouldCreateCycle(deps, s.id, step.id),
   );
   return (
     <div>
       <div className="text-xs font-medium text-slate-600">Runs after (depends_on)</div>
       <ul className="mt-1 flex flex-wrap gap-1">
         {(step.depends_on ?? []).map((d) => (
-          <li key={d} className="flex items-center gap-1 rounded-full bg-slate-100 px-2 py-0.5 font-mono text-xs">
+          <li
+            key={d}
+            className="flex items-center gap-1 rounded-full bg-slate-100 px-2 py-0.5 font-mono text-xs"
+          >
             {d}
             {!readOnly && (
               <button
@@ -227,7 +267,8 @@ function StepPanel({
   const fields = Object.keys((schema.properties as Schema) ?? {});
   const formData = useMemo(() => {
     const out: Record<string, unknown> = {};
-    for (const f of Object.keys((schema.properties as Schema) ?? {})) if (step[f] !== undefined) out[f] = step[f];
+    for (const f of Object.keys((schema.properties as Schema) ?? {}))
+      if (step[f] !== undefined) out[f] = step[f];
     return out;
   }, [step, schema]);
   // Only the steps and inputs matter for the references on offer (not names, layout...).
@@ -325,20 +366,26 @@ function InputsEditor({ doc, readOnly }: { doc: WorkflowDefinition; readOnly: bo
   const entries = Object.entries(doc.input_schema ?? {});
   const add = () => {
     const n = name.trim();
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) return setProblem("Use letters, digits and _, starting with a letter.");
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+      return setProblem("Use letters, digits and _, starting with a letter.");
     if (doc.input_schema?.[n]) return setProblem(`There is already an input '${n}'.`);
     setProblem(null);
     commit(setInput(getDoc(), n, { type }));
     setName("");
   };
-  const update = (key: string, spec: InputSpec) => commit(setInput(getDoc(), key, spec), `input:${key}`);
+  const update = (key: string, spec: InputSpec) =>
+    commit(setInput(getDoc(), key, spec), `input:${key}`);
   return (
     <fieldset className="space-y-2">
       <legend className="text-xs font-medium text-slate-600">Inputs</legend>
       {entries.length === 0 && <p className="text-xs text-slate-400">No inputs yet.</p>}
       <ul className="space-y-2">
         {entries.map(([key, spec]) => (
-          <li key={key} className="rounded-md border border-slate-200 p-2" data-testid={`input-${key}`}>
+          <li
+            key={key}
+            className="rounded-md border border-slate-200 p-2"
+            data-testid={`input-${key}`}
+          >
             <div className="flex items-center gap-2">
               <span className="font-mono text-xs font-semibold">{key}</span>
               <select
@@ -406,7 +453,11 @@ function InputsEditor({ doc, readOnly }: { doc: WorkflowDefinition; readOnly: bo
               <option key={t}>{t}</option>
             ))}
           </select>
-          <button type="button" className={clsx(secondaryButton, "whitespace-nowrap")} onClick={add}>
+          <button
+            type="button"
+            className={clsx(secondaryButton, "whitespace-nowrap")}
+            onClick={add}
+          >
             Add input
           </button>
         </div>
@@ -460,7 +511,9 @@ function WorkflowPanel({
           className={inputClass}
           value={doc.description ?? ""}
           disabled={readOnly}
-          onChange={(e) => commit(setMeta(getDoc(), { description: e.target.value }), "meta:description")}
+          onChange={(e) =>
+            commit(setMeta(getDoc(), { description: e.target.value }), "meta:description")
+          }
         />
       </div>
       <div>
@@ -473,7 +526,9 @@ function WorkflowPanel({
           placeholder="1.0"
           value={doc.version ?? ""}
           disabled={readOnly}
-          onChange={(e) => commit(setMeta(getDoc(), { version: e.target.value || undefined }), "meta:version")}
+          onChange={(e) =>
+            commit(setMeta(getDoc(), { version: e.target.value || undefined }), "meta:version")
+          }
         />
       </div>
       <InputsEditor doc={doc} readOnly={readOnly} />
@@ -483,28 +538,34 @@ function WorkflowPanel({
           open={ehOpen}
           onToggle={(e) => setEhOpen((e.target as HTMLDetailsElement).open)}
         >
-          <summary className="cursor-pointer text-xs font-medium text-slate-600">Error handling</summary>
+          <summary className="cursor-pointer text-xs font-medium text-slate-600">
+            Error handling
+          </summary>
           {ehOpen && (
-          <div className="prsm-form mt-2">
-            <Suspense fallback={<FormFallback />}>
-            <SchemaForm
-              schema={ehSchema}
-              formData={doc.error_handling ?? {}}
-              disabled={readOnly}
-              extraErrors={ehErrors}
-              idPrefix="eh"
-              onChange={(value) => {
-                const clean = Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => !isEmpty(v)));
-                const current = getDoc().error_handling ?? {};
-                if (JSON.stringify(clean) === JSON.stringify(current)) return;
-                commit(
-                  setMeta(getDoc(), { error_handling: Object.keys(clean).length ? clean : undefined }),
-                  "meta:error_handling",
-                );
-              }}
-            />
-            </Suspense>
-          </div>
+            <div className="prsm-form mt-2">
+              <Suspense fallback={<FormFallback />}>
+                <SchemaForm
+                  schema={ehSchema}
+                  formData={doc.error_handling ?? {}}
+                  disabled={readOnly}
+                  extraErrors={ehErrors}
+                  idPrefix="eh"
+                  onChange={(value) => {
+                    const clean = Object.fromEntries(
+                      Object.entries(value ?? {}).filter(([, v]) => !isEmpty(v)),
+                    );
+                    const current = getDoc().error_handling ?? {};
+                    if (JSON.stringify(clean) === JSON.stringify(current)) return;
+                    commit(
+                      setMeta(getDoc(), {
+                        error_handling: Object.keys(clean).length ? clean : undefined,
+                      }),
+                      "meta:error_handling",
+                    );
+                  }}
+                />
+              </Suspense>
+            </div>
           )}
         </details>
       )}
@@ -531,7 +592,10 @@ export function SidePanel({
   const ids = [...selected].filter((id) => doc.steps.some((s) => s.id === id));
   const index = ids.length === 1 ? doc.steps.findIndex((s) => s.id === ids[0]) : -1;
   return (
-    <aside className="flex h-full w-[360px] shrink-0 flex-col border-l border-slate-200 bg-white" aria-label="Details">
+    <aside
+      className="flex h-full w-[300px] shrink-0 flex-col border-l border-slate-200 bg-white xl:w-[360px]"
+      aria-label="Details"
+    >
       <div role="tablist" className="flex border-b border-slate-200 text-sm">
         {(["properties", "problems"] as const).map((t) => (
           <button
@@ -542,15 +606,23 @@ export function SidePanel({
             onClick={() => useUiStore.setState({ sideTab: t })}
             className={clsx(
               "flex-1 px-3 py-2 font-medium focus-visible:outline-2 focus-visible:outline-brand-500",
-              tab === t ? "border-b-2 border-brand-600 text-brand-700" : "text-slate-500 hover:text-slate-700",
+              tab === t
+                ? "border-b-2 border-brand-600 text-brand-700"
+                : "text-slate-500 hover:text-slate-700",
             )}
           >
             {t === "properties" ? "Properties" : "Problems"}
             {t === "problems" && (errors > 0 || warnings > 0) && (
               <span className="ml-1 inline-flex gap-1">
-                {errors > 0 && <span className="rounded-full bg-red-600 px-1.5 text-[10px] text-white">{errors}</span>}
+                {errors > 0 && (
+                  <span className="rounded-full bg-red-600 px-1.5 text-[10px] text-white">
+                    {errors}
+                  </span>
+                )}
                 {warnings > 0 && (
-                  <span className="rounded-full bg-amber-500 px-1.5 text-[10px] text-white">{warnings}</span>
+                  <span className="rounded-full bg-amber-500 px-1.5 text-[10px] text-white">
+                    {warnings}
+                  </span>
                 )}
               </span>
             )}
@@ -589,7 +661,12 @@ export function SidePanel({
             )}
           </div>
         ) : (
-          <WorkflowPanel doc={doc} readOnly={readOnly} definitionSchema={definitionSchema} issues={issues} />
+          <WorkflowPanel
+            doc={doc}
+            readOnly={readOnly}
+            definitionSchema={definitionSchema}
+            issues={issues}
+          />
         )}
       </div>
     </aside>

@@ -23,10 +23,10 @@ export function parseDefinition(text: string, format: CodeFormat): WorkflowDefin
   const doc = value as WorkflowDefinition;
   if (!Array.isArray(doc.steps)) throw new Error("The document needs a 'steps' list.");
   for (const [i, s] of doc.steps.entries()) {
-    if (!s || typeof s !== "object" || Array.isArray(s)) throw new Error(`steps[${i}] must be an object.`);
+    if (!s || typeof s !== "object" || Array.isArray(s))
+      throw new Error(`steps[${i}] must be an object.`);
     if (typeof s.id !== "string" || !s.id) throw new Error(`steps[${i}] needs an 'id' (text).`);
     if (typeof s.type !== "string") throw new Error(`Step '${s.id}' needs a 'type'.`);
   }
   return doc;
 }
-

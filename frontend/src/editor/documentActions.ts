@@ -6,7 +6,14 @@ import type { InputSpec, StepDef, WorkflowDefinition, XY } from "../dag/types";
 export const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function emptyDefinition(): WorkflowDefinition {
-  return { name: "Untitled workflow", description: "", version: "1.0", steps: [], input_schema: {}, ui: { nodes: {} } };
+  return {
+    name: "Untitled workflow",
+    description: "",
+    version: "1.0",
+    steps: [],
+    input_schema: {},
+    ui: { nodes: {} },
+  };
 }
 
 /** A readable, unique step id from a hint such as a model or function name. */
@@ -27,7 +34,11 @@ function withPositions(doc: WorkflowDefinition, positions: Record<string, XY>): 
   return { ...doc, ui: { ...(doc.ui ?? {}), nodes: { ...(doc.ui?.nodes ?? {}), ...positions } } };
 }
 
-export function addSteps(doc: WorkflowDefinition, steps: StepDef[], positions: Record<string, XY>): WorkflowDefinition {
+export function addSteps(
+  doc: WorkflowDefinition,
+  steps: StepDef[],
+  positions: Record<string, XY>,
+): WorkflowDefinition {
   return withPositions({ ...doc, steps: [...doc.steps, ...steps] }, positions);
 }
 
@@ -37,7 +48,9 @@ export function removeSteps(doc: WorkflowDefinition, ids: Iterable<string>): Wor
   const steps = doc.steps
     .filter((s) => !gone.has(s.id))
     .map((s) =>
-      s.depends_on?.some((d) => gone.has(d)) ? { ...s, depends_on: s.depends_on.filter((d) => !gone.has(d)) } : s,
+      s.depends_on?.some((d) => gone.has(d))
+        ? { ...s, depends_on: s.depends_on.filter((d) => !gone.has(d)) }
+        : s,
     );
   const nodes = { ...(doc.ui?.nodes ?? {}) };
   for (const id of gone) delete nodes[id];
@@ -45,7 +58,11 @@ export function removeSteps(doc: WorkflowDefinition, ids: Iterable<string>): Wor
 }
 
 /** target now depends_on source. */
-export function connect(doc: WorkflowDefinition, source: string, target: string): WorkflowDefinition {
+export function connect(
+  doc: WorkflowDefinition,
+  source: string,
+  target: string,
+): WorkflowDefinition {
   return {
     ...doc,
     steps: doc.steps.map((s) =>
@@ -56,7 +73,10 @@ export function connect(doc: WorkflowDefinition, source: string, target: string)
   };
 }
 
-export function disconnect(doc: WorkflowDefinition, pairs: { source: string; target: string }[]): WorkflowDefinition {
+export function disconnect(
+  doc: WorkflowDefinition,
+  pairs: { source: string; target: string }[],
+): WorkflowDefinition {
   if (!pairs.length) return doc;
   return {
     ...doc,
@@ -68,23 +88,38 @@ export function disconnect(doc: WorkflowDefinition, pairs: { source: string; tar
   };
 }
 
-export function moveNodes(doc: WorkflowDefinition, positions: Record<string, XY>): WorkflowDefinition {
+export function moveNodes(
+  doc: WorkflowDefinition,
+  positions: Record<string, XY>,
+): WorkflowDefinition {
   return withPositions(doc, positions);
 }
 
-export function setAllPositions(doc: WorkflowDefinition, positions: Record<string, XY>): WorkflowDefinition {
+export function setAllPositions(
+  doc: WorkflowDefinition,
+  positions: Record<string, XY>,
+): WorkflowDefinition {
   return { ...doc, ui: { ...(doc.ui ?? {}), nodes: positions } };
 }
 
-export function replaceStep(doc: WorkflowDefinition, id: string, step: StepDef): WorkflowDefinition {
+export function replaceStep(
+  doc: WorkflowDefinition,
+  id: string,
+  step: StepDef,
+): WorkflowDefinition {
   return { ...doc, steps: doc.steps.map((s) => (s.id === id ? step : s)) };
 }
 
 /** Why `next` cannot be the new id of `current`, or null when it can. */
-export function renameProblem(doc: WorkflowDefinition, current: string, next: string): string | null {
+export function renameProblem(
+  doc: WorkflowDefinition,
+  current: string,
+  next: string,
+): string | null {
   if (!STEP_ID_PATTERN.test(next)) return "Use letters, digits and _, starting with a letter or _.";
   if (RESERVED_NAMES.has(next)) return `'${next}' is a reserved word.`;
-  if (next !== current && doc.steps.some((s) => s.id === next)) return `Another step is already called '${next}'.`;
+  if (next !== current && doc.steps.some((s) => s.id === next))
+    return `Another step is already called '${next}'.`;
   return null;
 }
 
@@ -100,7 +135,8 @@ export function renameStep(doc: WorkflowDefinition, from: string, to: string): W
   });
   const nodes: Record<string, XY> = {};
   for (const [id, pos] of Object.entries(doc.ui?.nodes ?? {})) nodes[id === from ? to : id] = pos;
-  const final_result = doc.final_result === undefined ? undefined : renameRefs(doc.final_result, from, to);
+  const final_result =
+    doc.final_result === undefined ? undefined : renameRefs(doc.final_result, from, to);
   const out: WorkflowDefinition = { ...doc, steps, ui: { ...(doc.ui ?? {}), nodes } };
   if (final_result !== undefined) out.final_result = final_result;
   return out;
@@ -137,7 +173,10 @@ export function cloneSteps(
   return { steps: out, positions: outPos };
 }
 
-export function setMeta(doc: WorkflowDefinition, patch: Partial<WorkflowDefinition>): WorkflowDefinition {
+export function setMeta(
+  doc: WorkflowDefinition,
+  patch: Partial<WorkflowDefinition>,
+): WorkflowDefinition {
   const next = { ...doc, ...patch };
   for (const [k, v] of Object.entries(patch)) if (v === undefined) delete next[k];
   return next;
@@ -160,4 +199,99 @@ export function setInput(
   }
   if (!found && spec) out[rename ?? name] = spec;
   return { ...doc, input_schema: out };
+}
+
+/** A branch (`if_true`/`if_false`) or a loop body (`step`). */
+export type Slot = "if_true" | "if_false" | "step";
+
+/** The slots a step type has on the canvas. */
+export function slotsOf(type: string): Slot[] {
+  return type === "conditional" ? ["if_true", "if_false"] : type === "loop" ? ["step"] : [];
+}
+
+/**
+ * Moves the top-level step `stepId` into `parent`'s `slot` (a conditional's branch
+ * or a loop's body), as the inline spec the definition keeps there. An inline step
+ * has no id or depends_on of its own: its dependencies become the parent's, and
+ * steps that read or ran after it now read or run after the parent (whose result
+ * is its branch's or its iterations'). Whatever the slot held before is replaced.
+ */
+export function moveIntoSlot(
+  doc: WorkflowDefinition,
+  parent: string,
+  slot: Slot,
+  stepId: string,
+): WorkflowDefinition {
+  const moved = doc.steps.find((s) => s.id === stepId);
+  const host = doc.steps.find((s) => s.id === parent);
+  if (!moved || !host || stepId === parent || !slotsOf(host.type).includes(slot)) return doc;
+  const { id: _id, depends_on: movedDeps, ...spec } = moved;
+  void _id;
+  const steps: StepDef[] = [];
+  for (const s of doc.steps) {
+    if (s.id === stepId) continue;
+    let next: StepDef = s;
+    if (s.id === parent) {
+      const deps = [...(s.depends_on ?? [])];
+      for (const d of movedDeps ?? []) if (d !== parent && !deps.includes(d)) deps.push(d);
+      next = { ...s, [slot]: spec };
+      if (deps.length || s.depends_on) next.depends_on = deps;
+    } else {
+      if (next.depends_on?.includes(stepId)) {
+        const deps: string[] = [];
+        for (const d of next.depends_on) {
+          const to = d === stepId ? parent : d;
+          if (!deps.includes(to)) deps.push(to);
+        }
+        next = { ...next, depends_on: deps };
+      }
+      const renamed = renameRefs(next, stepId, parent);
+      if (JSON.stringify(renamed) !== JSON.stringify(next)) next = renamed;
+    }
+    steps.push(next);
+  }
+  const nodes = { ...(doc.ui?.nodes ?? {}) };
+  delete nodes[stepId];
+  return { ...doc, steps, ui: { ...(doc.ui ?? {}), nodes } };
+}
+
+/** Puts a new inline spec (from the palette) into `parent`'s `slot`. */
+export function setSlot(
+  doc: WorkflowDefinition,
+  parent: string,
+  slot: Slot,
+  spec: Record<string, unknown> | null,
+): WorkflowDefinition {
+  return {
+    ...doc,
+    steps: doc.steps.map((s) => {
+      if (s.id !== parent) return s;
+      const next: StepDef = { ...s };
+      if (spec) next[slot] = spec;
+      else delete next[slot];
+      return next;
+    }),
+  };
+}
+
+/** Takes the spec out of `parent`'s `slot`: a top-level step again (a fresh id) at `position`. */
+export function detachSlot(
+  doc: WorkflowDefinition,
+  parent: string,
+  slot: Slot,
+  position: XY,
+): { doc: WorkflowDefinition; id: string | null } {
+  const host = doc.steps.find((s) => s.id === parent);
+  const spec = host?.[slot] as Record<string, unknown> | undefined;
+  if (!host || !spec || typeof spec !== "object") return { doc, id: null };
+  const hint = (spec.model as string) ?? (spec.function as string) ?? (spec.type as string);
+  const id = uniqueStepId(
+    hint ?? "step",
+    doc.steps.map((s) => s.id),
+  );
+  const step = { ...spec, id } as StepDef;
+  return {
+    doc: addSteps(setSlot(doc, parent, slot, null), [step], { [id]: position }),
+    id,
+  };
 }

@@ -45,7 +45,11 @@ export function useWorkflow(workflowId: string | null) {
 }
 
 export function useCatalog() {
-  return useQuery({ queryKey: ["catalog"], queryFn: () => api<Catalog>("/catalog"), staleTime: 60_000 });
+  return useQuery({
+    queryKey: ["catalog"],
+    queryFn: () => api<Catalog>("/catalog"),
+    staleTime: 60_000,
+  });
 }
 
 export function useDefinitionSchema() {
@@ -65,7 +69,12 @@ export function useValidation(body: string | null) {
         method: "POST",
         body: {
           workflow_definition: JSON.parse(body!),
-          checks: ["syntax_validation", "dependency_check", "resource_requirements", "cost_estimation"],
+          checks: [
+            "syntax_validation",
+            "dependency_check",
+            "resource_requirements",
+            "cost_estimation",
+          ],
         },
         signal,
       }),
@@ -84,7 +93,10 @@ export function useSaveWorkflow(workflowId: string | null) {
             method: "PUT",
             body: { ...body.doc, change_note: body.note },
           })
-        : api<{ id: string }>("/workflows", { method: "POST", body: { ...body.doc, change_note: body.note } }),
+        : api<{ id: string }>("/workflows", {
+            method: "POST",
+            body: { ...body.doc, change_note: body.note },
+          }),
   });
 }
 

@@ -12,7 +12,10 @@ const catalog: Catalog = {
     {
       name: "clean_text",
       description: "",
-      parameters: { type: "object", properties: { lowercase: { type: "boolean", default: false } } },
+      parameters: {
+        type: "object",
+        properties: { lowercase: { type: "boolean", default: false } },
+      },
       input: {},
       output: {},
     },
@@ -22,7 +25,11 @@ const catalog: Catalog = {
 describe("form schemas", () => {
   it("drops pydantic's null alternatives and defaults", () => {
     expect(
-      simplify({ anyOf: [{ type: "string", maxLength: 200 }, { type: "null" }], default: null, title: "Name" }),
+      simplify({
+        anyOf: [{ type: "string", maxLength: 200 }, { type: "null" }],
+        default: null,
+        title: "Name",
+      }),
     ).toEqual({ type: "string", maxLength: 200, title: "Name" });
   });
 
@@ -37,8 +44,20 @@ describe("form schemas", () => {
 
   it("puts the server's field errors on the step's fields", () => {
     const issues: Issue[] = [
-      { severity: "error", code: "missing_model", message: "needs a model", step: "a", field: "steps[2].model" },
-      { severity: "error", code: "x", message: "too big", step: "a", field: "steps[2].parameters.max_tokens" },
+      {
+        severity: "error",
+        code: "missing_model",
+        message: "needs a model",
+        step: "a",
+        field: "steps[2].model",
+      },
+      {
+        severity: "error",
+        code: "x",
+        message: "too big",
+        step: "a",
+        field: "steps[2].parameters.max_tokens",
+      },
       { severity: "error", code: "y", message: "other step", step: "b", field: "steps[3].model" },
     ];
     expect(fieldErrors(issues, ["steps[2]"])).toEqual({
@@ -50,7 +69,10 @@ describe("form schemas", () => {
 
 describe("definition text", () => {
   it("reads back what it writes, in JSON and YAML", () => {
-    const doc = { name: "W", steps: [{ id: "a", type: "inference", model: "m", input: "${workflow.input.x}" }] };
+    const doc = {
+      name: "W",
+      steps: [{ id: "a", type: "inference", model: "m", input: "${workflow.input.x}" }],
+    };
     expect(parseDefinition(serialize(doc, "json"), "json")).toEqual(doc);
     expect(parseDefinition(serialize(doc, "yaml"), "yaml")).toEqual(doc);
   });
@@ -58,7 +80,9 @@ describe("definition text", () => {
   it("says what is wrong with text that is not a definition", () => {
     expect(() => parseDefinition("{", "json")).toThrow();
     expect(() => parseDefinition("name: x", "yaml")).toThrow("needs a 'steps' list");
-    expect(() => parseDefinition('{"steps": [{"type": "inference"}]}', "json")).toThrow("needs an 'id'");
+    expect(() => parseDefinition('{"steps": [{"type": "inference"}]}', "json")).toThrow(
+      "needs an 'id'",
+    );
   });
 });
 
@@ -70,7 +94,13 @@ describe("document actions", () => {
   });
 
   it("refuses bad or taken step ids", () => {
-    const doc = { name: "W", steps: [{ id: "a", type: "x" }, { id: "b", type: "x" }] };
+    const doc = {
+      name: "W",
+      steps: [
+        { id: "a", type: "x" },
+        { id: "b", type: "x" },
+      ],
+    };
     expect(renameProblem(doc, "a", "b")).toContain("already");
     expect(renameProblem(doc, "a", "1x")).toContain("letters");
     expect(renameProblem(doc, "a", "loop")).toContain("reserved");

@@ -45,10 +45,15 @@ export function simplify(schema: unknown): unknown {
   for (const key of ["anyOf", "oneOf"]) {
     const options = s[key];
     if (Array.isArray(options)) {
-      const kept = options.filter((o) => !(o && typeof o === "object" && (o as Schema).type === "null"));
+      const kept = options.filter(
+        (o) => !(o && typeof o === "object" && (o as Schema).type === "null"),
+      );
       if (kept.length === 1) {
         delete s[key];
-        Object.assign(s, simplify(kept[0]) as Schema, { title: s.title, description: s.description });
+        Object.assign(s, simplify(kept[0]) as Schema, {
+          title: s.title,
+          description: s.description,
+        });
         if (s.title === undefined) delete s.title;
         if (s.description === undefined) delete s.description;
       } else s[key] = kept.map(simplify);
@@ -56,11 +61,17 @@ export function simplify(schema: unknown): unknown {
   }
   // No defaults: rjsf would write them into the document on the first edit.
   if ("default" in s) {
-    if (s.default !== null && typeof s.default !== "object" && typeof s.default !== "boolean" && !s.description)
+    if (
+      s.default !== null &&
+      typeof s.default !== "object" &&
+      typeof s.default !== "boolean" &&
+      !s.description
+    )
       s.description = `Default: ${String(s.default)}`;
     delete s.default;
   }
-  for (const [k, v] of Object.entries(s)) if (k !== "anyOf" && k !== "oneOf" && typeof v === "object") s[k] = simplify(v);
+  for (const [k, v] of Object.entries(s))
+    if (k !== "anyOf" && k !== "oneOf" && typeof v === "object") s[k] = simplify(v);
   return s;
 }
 
@@ -82,7 +93,8 @@ export function stepFormSchema(
   const properties: Record<string, unknown> = {};
   for (const name of fields) {
     let prop: unknown = serverProps[name] ?? { type: "string" };
-    if (REFERENCE_TEXT_FIELDS.has(name)) prop = { ...TEXT_WITH_REFS, title: (serverProps[name]?.title as string) ?? name };
+    if (REFERENCE_TEXT_FIELDS.has(name))
+      prop = { ...TEXT_WITH_REFS, title: (serverProps[name]?.title as string) ?? name };
     if (name === "inputs")
       prop = {
         type: "object",
@@ -114,7 +126,8 @@ export function stepFormSchema(
         prop = { type: "object", title: "Parameters", additionalProperties: true };
       }
     }
-    if (name === "resource_requirements") prop = { ...(allDefs.ResourceRequirements as Schema), title: "Resource requirements" };
+    if (name === "resource_requirements")
+      prop = { ...(allDefs.ResourceRequirements as Schema), title: "Resource requirements" };
     properties[name] = prop;
   }
   return simplify({ type: "object", properties, $defs: allDefs }) as Schema;
@@ -127,7 +140,16 @@ export function errorHandlingSchema(definitionSchema: Schema | undefined): Schem
   return simplify({ ...eh, title: "", $defs: allDefs }) as Schema;
 }
 
-export const INPUT_TYPES = ["string", "integer", "number", "boolean", "array", "object", "secret", "file"];
+export const INPUT_TYPES = [
+  "string",
+  "integer",
+  "number",
+  "boolean",
+  "array",
+  "object",
+  "secret",
+  "file",
+];
 
 /**
  * rjsf's `extraErrors` for one step: `steps[2].parameters.max_tokens` becomes

@@ -1,7 +1,17 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { WorkflowDefinition } from "../dag/types";
 import { addSteps, cloneSteps, connect, renameStep } from "./documentActions";
-import { commit, dragEnd, dragMove, isDirty, loadDocument, redo, undo, useDocStore, useUiStore } from "./store";
+import {
+  commit,
+  dragEnd,
+  dragMove,
+  isDirty,
+  loadDocument,
+  redo,
+  undo,
+  useDocStore,
+  useUiStore,
+} from "./store";
 
 const base: WorkflowDefinition = {
   name: "W",
@@ -68,11 +78,19 @@ describe("document edits", () => {
 
   it("pasted copies get new unique ids and point at each other", () => {
     const withDep = connect(base, "a", "b");
-    const { steps, positions } = cloneSteps(withDep, withDep.steps, withDep.ui!.nodes!, { x: 40, y: 40 });
+    const { steps, positions } = cloneSteps(withDep, withDep.steps, withDep.ui!.nodes!, {
+      x: 40,
+      y: 40,
+    });
     expect(steps.map((s) => s.id)).toEqual(["a_copy", "b_copy"]);
     expect(steps[1]).toMatchObject({ depends_on: ["a_copy"], input: "${a_copy.result}" });
     expect(positions.b_copy).toEqual({ x: 340, y: 40 });
-    const again = cloneSteps(addSteps(withDep, steps, positions), [withDep.steps[0]], withDep.ui!.nodes!, { x: 0, y: 0 });
+    const again = cloneSteps(
+      addSteps(withDep, steps, positions),
+      [withDep.steps[0]],
+      withDep.ui!.nodes!,
+      { x: 0, y: 0 },
+    );
     expect(again.steps[0].id).toBe("a_copy_2");
   });
 });

@@ -54,7 +54,12 @@ export function replaceSilently(next: WorkflowDefinition): void {
 export function loadDocument(doc: WorkflowDefinition): void {
   replaceSilently(doc);
   useDocStore.temporal.getState().clear();
-  useUiStore.setState({ savedDoc: doc, selected: new Set(), selectedEdges: new Set(), dragPositions: null });
+  useUiStore.setState({
+    savedDoc: doc,
+    selected: new Set(),
+    selectedEdges: new Set(),
+    dragPositions: null,
+  });
   lastKey = null;
 }
 
@@ -80,6 +85,11 @@ interface UiState {
   codeOpen: boolean;
   sideTab: SideTab;
   toast: { text: string; tone: "info" | "error" | "success"; at: number } | null;
+  /**
+   * The last auto-layout's edge routes (`source->target` → points). An edge
+   * follows its route while both its ends are where the layout put them.
+   */
+  routes: Record<string, XY[]>;
 }
 
 export const useUiStore = create<UiState>()(() => ({
@@ -90,6 +100,7 @@ export const useUiStore = create<UiState>()(() => ({
   codeOpen: false,
   sideTab: "properties",
   toast: null,
+  routes: {},
 }));
 
 export function showToast(text: string, tone: "info" | "error" | "success" = "info"): void {
@@ -113,7 +124,9 @@ export function isDirty(): boolean {
 
 /** A drag in progress: positions are shown from the UI store, the document is untouched. */
 export function dragMove(positions: Record<string, XY>): void {
-  useUiStore.setState({ dragPositions: { ...(useUiStore.getState().dragPositions ?? {}), ...positions } });
+  useUiStore.setState({
+    dragPositions: { ...(useUiStore.getState().dragPositions ?? {}), ...positions },
+  });
 }
 
 /** The drag ended: its final positions go into the document as ONE undo entry. */

@@ -53,7 +53,8 @@ export function ReferenceMenu({
 }
 
 function RefTextWidget(props: WidgetProps) {
-  const { id, value, onChange, onBlur, onFocus, disabled, readonly, registry, label, placeholder } = props;
+  const { id, value, onChange, onBlur, onFocus, disabled, readonly, registry, label, placeholder } =
+    props;
   const context = registry.formContext as FormContext | undefined;
   const area = useRef<HTMLTextAreaElement>(null);
   const text = typeof value === "string" ? value : value == null ? "" : JSON.stringify(value);
@@ -84,7 +85,11 @@ function RefTextWidget(props: WidgetProps) {
         onFocus={(e) => onFocus(id, e.target.value)}
       />
       {!(disabled || readonly) && (
-        <ReferenceMenu options={context?.references ?? []} onPick={insert} label={`Insert reference into ${label || id}`} />
+        <ReferenceMenu
+          options={context?.references ?? []}
+          onPick={insert}
+          label={`Insert reference into ${label || id}`}
+        />
       )}
     </div>
   );

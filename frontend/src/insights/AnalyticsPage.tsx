@@ -32,9 +32,25 @@ const fmt = {
   percent: (v: unknown) => formatPercent(typeof v === "number" ? v : null),
 };
 
-function Kpi({ label, value, text, hint, name }: { label: string; value: number | null; text: string; hint?: string; name: string }) {
+function Kpi({
+  label,
+  value,
+  text,
+  hint,
+  name,
+}: {
+  label: string;
+  value: number | null;
+  text: string;
+  hint?: string;
+  name: string;
+}) {
   return (
-    <div className="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm" data-testid={`kpi-${name}`} data-value={value ?? ""}>
+    <div
+      className="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm"
+      data-testid={`kpi-${name}`}
+      data-value={value ?? ""}
+    >
       <dt className="text-xs font-medium text-slate-500">{label}</dt>
       <dd className="mt-1 text-xl font-semibold tabular-nums text-slate-900">{text}</dd>
       {hint && <dd className="text-xs text-slate-500">{hint}</dd>}
@@ -53,21 +69,65 @@ function Kpis({ data }: { data: Analytics }) {
         text={formatCount(data.total_executions)}
         hint={byStatus.map(([s, n]) => `${n} ${s}`).join(" · ") || undefined}
       />
-      <Kpi name="success-rate" label="Success rate" value={data.success_rate} text={formatPercent(data.success_rate)} hint="of finished runs" />
-      <Kpi name="avg-duration" label="Average duration" value={data.avg_duration_seconds} text={formatDuration(data.avg_duration_seconds)} hint="completed runs" />
-      <Kpi name="p50" label="p50 duration" value={data.p50_duration_seconds} text={formatDuration(data.p50_duration_seconds)} />
-      <Kpi name="p95" label="p95 duration" value={data.p95_duration_seconds} text={formatDuration(data.p95_duration_seconds)} />
-      <Kpi name="avg-cost" label="Average cost" value={data.avg_cost} text={formatCost(data.avg_cost)} hint="per finished run" />
-      <Kpi name="total-cost" label="Total cost" value={data.total_cost} text={formatCost(data.total_cost)} />
+      <Kpi
+        name="success-rate"
+        label="Success rate"
+        value={data.success_rate}
+        text={formatPercent(data.success_rate)}
+        hint="of finished runs"
+      />
+      <Kpi
+        name="avg-duration"
+        label="Average duration"
+        value={data.avg_duration_seconds}
+        text={formatDuration(data.avg_duration_seconds)}
+        hint="completed runs"
+      />
+      <Kpi
+        name="p50"
+        label="p50 duration"
+        value={data.p50_duration_seconds}
+        text={formatDuration(data.p50_duration_seconds)}
+      />
+      <Kpi
+        name="p95"
+        label="p95 duration"
+        value={data.p95_duration_seconds}
+        text={formatDuration(data.p95_duration_seconds)}
+      />
+      <Kpi
+        name="avg-cost"
+        label="Average cost"
+        value={data.avg_cost}
+        text={formatCost(data.avg_cost)}
+        hint="per finished run"
+      />
+      <Kpi
+        name="total-cost"
+        label="Total cost"
+        value={data.total_cost}
+        text={formatCost(data.total_cost)}
+      />
     </dl>
   );
 }
 
-function Charts({ data, workflowId, timeframe }: { data: Analytics; workflowId: string; timeframe: Timeframe }) {
+function Charts({
+  data,
+  workflowId,
+  timeframe,
+}: {
+  data: Analytics;
+  workflowId: string;
+  timeframe: Timeframe;
+}) {
   const trends = useMemo(() => trendTable(data), [data]);
   const duration = useMemo(() => pick(trends, ["date", "runs", "avg_duration_seconds"]), [trends]);
   const success = useMemo(() => pick(trends, ["date", "runs", "success_rate"]), [trends]);
-  const cost = useMemo(() => pick(trends, ["date", "runs", "total_cost", "cost_per_run"]), [trends]);
+  const cost = useMemo(
+    () => pick(trends, ["date", "runs", "total_cost", "cost_per_run"]),
+    [trends],
+  );
   const slowest = useMemo(() => slowestStepsTable(data.steps ?? []), [data]);
   const flakiest = useMemo(() => flakiestStepsTable(data.steps ?? []), [data]);
   const steps = useMemo(() => stepsTable(data.steps ?? []), [data]);
@@ -82,7 +142,8 @@ function Charts({ data, workflowId, timeframe }: { data: Analytics; workflowId: 
     [duration, success, cost, slowest, flakiest],
   );
   const file = (what: string) => csvFilename(workflowId, what, timeframe);
-  const noDaily = data.daily === undefined ? "The API sent no daily figures." : "No runs in this timeframe.";
+  const noDaily =
+    data.daily === undefined ? "The API sent no daily figures." : "No runs in this timeframe.";
   return (
     <>
       <div className="grid gap-4 lg:grid-cols-3">
@@ -141,7 +202,10 @@ function Charts({ data, workflowId, timeframe }: { data: Analytics; workflowId: 
           format={{ failure_rate: fmt.percent, retry_rate: fmt.percent }}
         />
       </div>
-      <section aria-labelledby="steps-title" className="rounded-lg border border-slate-200 bg-white shadow-sm">
+      <section
+        aria-labelledby="steps-title"
+        className="rounded-lg border border-slate-200 bg-white shadow-sm"
+      >
         <header className="flex items-center justify-between gap-3 border-b border-slate-100 px-4 py-2.5">
           <h2 id="steps-title" className="text-sm font-semibold text-slate-900">
             Per step
@@ -170,22 +234,35 @@ export function AnalyticsPage({ workflowId, canModify }: AnalyticsProps) {
   const analytics = useAnalytics(workflowId, timeframe);
   const data = analytics.data;
   return (
-    <div className="space-y-4" data-testid="analytics" data-ready={data && !analytics.isPlaceholderData ? "true" : "false"}>
+    <div
+      className="space-y-4"
+      data-testid="analytics"
+      data-ready={data && !analytics.isPlaceholderData ? "true" : "false"}
+    >
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div>
           <h2 className="text-base font-semibold text-slate-900">Performance</h2>
           <p className="text-xs text-slate-500">Real runs only (test runs are left out).</p>
         </div>
-        <Segmented label="Timeframe" value={timeframe} options={TIMEFRAMES} onChange={setTimeframe} />
+        <Segmented
+          label="Timeframe"
+          value={timeframe}
+          options={TIMEFRAMES}
+          onChange={setTimeframe}
+        />
       </div>
       {analytics.isError && <ErrorBanner error={analytics.error} />}
       {analytics.isPending && <Loading label="Loading analytics…" />}
       {data &&
         (data.total_executions === 0 ? (
-          <section className="rounded-lg border border-slate-200 bg-white shadow-sm" data-testid="analytics-empty">
+          <section
+            className="rounded-lg border border-slate-200 bg-white shadow-sm"
+            data-testid="analytics-empty"
+          >
             <EmptyState title="Run this workflow to see analytics">
-              No real runs in the last {TIMEFRAMES.find((t) => t.value === timeframe)?.label}. Start one with the Run button;
-              durations, success rate, costs and the slowest steps appear here once it finishes.
+              No real runs in the last {TIMEFRAMES.find((t) => t.value === timeframe)?.label}. Start
+              one with the Run button; durations, success rate, costs and the slowest steps appear
+              here once it finishes.
             </EmptyState>
           </section>
         ) : (

@@ -1,7 +1,15 @@
 // /audit/ (#audit-root {isStaff}): who created, changed, shared, ran, cancelled,
 // deleted a workflow or read audited results. Filters live in the URL.
 import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { Button, EmptyState, ErrorBanner, Loading, formatDate, inputClass, labelClass } from "../pages/common/ui";
+import {
+  Button,
+  EmptyState,
+  ErrorBanner,
+  Loading,
+  formatDate,
+  inputClass,
+  labelClass,
+} from "../pages/common/ui";
 import { AUDIT_PAGE_SIZE, useAudit, type AuditFilters } from "./api";
 import { objectHref, summaryText } from "./audit";
 import { CsvButton } from "./Chart";
@@ -79,13 +87,22 @@ export function AuditPage({ isStaff }: { isStaff: boolean }) {
   const field = (k: keyof AuditFilters) => ({
     id: `audit-${k}`,
     value: draft[k],
-    onChange: (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value })),
+    onChange: (e: { target: { value: string } }) =>
+      setDraft((d) => ({ ...d, [k]: e.target.value })),
   });
   const filtered = KEYS.some((k) => filters[k]);
 
   return (
-    <div className="space-y-4" data-testid="audit" data-ready={data && !audit.isPlaceholderData ? "true" : "false"}>
-      <form onSubmit={apply} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Filter the audit log">
+    <div
+      className="space-y-4"
+      data-testid="audit"
+      data-ready={data && !audit.isPlaceholderData ? "true" : "false"}
+    >
+      <form
+        onSubmit={apply}
+        className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm"
+        aria-label="Filter the audit log"
+      >
         <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-6">
           <div className="lg:col-span-2">
             <label htmlFor="audit-object" className={labelClass}>
@@ -133,7 +150,9 @@ export function AuditPage({ isStaff }: { isStaff: boolean }) {
             Clear
           </Button>
           <p className="ml-auto text-xs text-slate-500">
-            {isStaff ? "As staff you see every entry." : "You see the entries on workflows you own and your own actions."}
+            {isStaff
+              ? "As staff you see every entry."
+              : "You see the entries on workflows you own and your own actions."}
           </p>
         </div>
       </form>
@@ -141,17 +160,28 @@ export function AuditPage({ isStaff }: { isStaff: boolean }) {
       {audit.isError && <ErrorBanner error={audit.error} />}
       {audit.isPending && <Loading label="Loading the audit log…" />}
       {data && (
-        <section aria-labelledby="audit-title" className="rounded-lg border border-slate-200 bg-white shadow-sm">
+        <section
+          aria-labelledby="audit-title"
+          className="rounded-lg border border-slate-200 bg-white shadow-sm"
+        >
           <header className="flex items-center justify-between gap-3 border-b border-slate-100 px-4 py-2.5">
             <h2 id="audit-title" className="text-sm font-semibold text-slate-900">
               Entries <span className="font-normal text-slate-500">({data.count})</span>
             </h2>
-            <CsvButton table={table} filename={csvFilename("audit", offset ? `from-${offset + 1}` : "")} label="Audit entries on this page" />
+            <CsvButton
+              table={table}
+              filename={csvFilename("audit", offset ? `from-${offset + 1}` : "")}
+              label="Audit entries on this page"
+            />
           </header>
           {entries.length === 0 ? (
             <div data-testid="audit-empty">
-              <EmptyState title={filtered ? "No entries match these filters" : "No audit entries yet"}>
-                {filtered ? "Try a wider date range or clear the filters." : "Creating, changing, sharing and running workflows is recorded here."}
+              <EmptyState
+                title={filtered ? "No entries match these filters" : "No audit entries yet"}
+              >
+                {filtered
+                  ? "Try a wider date range or clear the filters."
+                  : "Creating, changing, sharing and running workflows is recorded here."}
               </EmptyState>
             </div>
           ) : (
@@ -170,28 +200,45 @@ export function AuditPage({ isStaff }: { isStaff: boolean }) {
                   {entries.map((e) => {
                     const href = objectHref(e);
                     return (
-                      <tr key={e.id} data-testid="audit-row" data-action={e.action} className="align-top">
+                      <tr
+                        key={e.id}
+                        data-testid="audit-row"
+                        data-action={e.action}
+                        className="align-top"
+                      >
                         <td className="whitespace-nowrap px-4 py-2 text-slate-600">
                           <time dateTime={e.time}>{formatDate(e.time)}</time>
                         </td>
-                        <td className="px-4 py-2 font-medium text-slate-900">{e.actor ?? <span className="text-slate-400">system</span>}</td>
+                        <td className="px-4 py-2 font-medium text-slate-900">
+                          {e.actor ?? <span className="text-slate-400">system</span>}
+                        </td>
                         <td className="px-4 py-2">
-                          <span className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${ACTION_STYLES[e.action] ?? ACTION_STYLES.executed}`}>
+                          <span
+                            className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${ACTION_STYLES[e.action] ?? ACTION_STYLES.executed}`}
+                          >
                             {e.action.replace(/_/g, " ")}
                           </span>
                         </td>
                         <td className="px-4 py-2">
                           <span className="text-xs text-slate-500">{e.object_type} </span>
                           {href ? (
-                            <a className="font-mono text-xs text-brand-700 hover:underline focus-visible:outline-2 focus-visible:outline-brand-500" href={href}>
+                            <a
+                              className="font-mono text-xs text-brand-700 hover:underline focus-visible:outline-2 focus-visible:outline-brand-500"
+                              href={href}
+                            >
                               {e.object_id}
                             </a>
                           ) : (
                             <code className="text-xs">{e.object_id}</code>
                           )}
                         </td>
-                        <td className="px-4 py-2 font-mono text-xs text-slate-600">{e.client_address ?? "—"}</td>
-                        <td className="max-w-md px-4 py-2 text-slate-700" data-testid="audit-summary">
+                        <td className="px-4 py-2 font-mono text-xs text-slate-600">
+                          {e.client_address ?? "—"}
+                        </td>
+                        <td
+                          className="max-w-md px-4 py-2 text-slate-700"
+                          data-testid="audit-summary"
+                        >
                           {summaryText(e) || <span className="text-slate-400">—</span>}
                         </td>
                       </tr>
@@ -202,15 +249,24 @@ export function AuditPage({ isStaff }: { isStaff: boolean }) {
             </div>
           )}
           {data.count > AUDIT_PAGE_SIZE && (
-            <nav aria-label="Pagination" className="flex items-center justify-between border-t border-slate-100 px-4 py-2 text-sm">
+            <nav
+              aria-label="Pagination"
+              className="flex items-center justify-between border-t border-slate-100 px-4 py-2 text-sm"
+            >
               <span className="text-slate-600">
                 {offset + 1}–{Math.min(offset + AUDIT_PAGE_SIZE, data.count)} of {data.count}
               </span>
               <span className="flex gap-2">
-                <Button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - AUDIT_PAGE_SIZE))}>
+                <Button
+                  disabled={offset === 0}
+                  onClick={() => setOffset(Math.max(0, offset - AUDIT_PAGE_SIZE))}
+                >
                   Previous
                 </Button>
-                <Button disabled={offset + AUDIT_PAGE_SIZE >= data.count} onClick={() => setOffset(offset + AUDIT_PAGE_SIZE)}>
+                <Button
+                  disabled={offset + AUDIT_PAGE_SIZE >= data.count}
+                  onClick={() => setOffset(offset + AUDIT_PAGE_SIZE)}
+                >
                   Next
                 </Button>
               </span>

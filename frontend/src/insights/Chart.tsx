@@ -10,9 +10,24 @@ import { Button } from "../pages/common/ui";
 import type { ChartOption } from "./charts";
 import { downloadCsv, type Table } from "./csv";
 
-echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+echarts.use([
+  BarChart,
+  LineChart,
+  GridComponent,
+  LegendComponent,
+  TooltipComponent,
+  CanvasRenderer,
+]);
 
-export function CsvButton({ table, filename, label }: { table: Table; filename: string; label: string }) {
+export function CsvButton({
+  table,
+  filename,
+  label,
+}: {
+  table: Table;
+  filename: string;
+  label: string;
+}) {
   return (
     <Button
       className="shrink-0 whitespace-nowrap px-2 py-1 text-xs"
@@ -29,7 +44,17 @@ export function CsvButton({ table, filename, label }: { table: Table; filename: 
   );
 }
 
-function EChart({ option, label, height, testId }: { option: ChartOption; label: string; height: number; testId?: string }) {
+function EChart({
+  option,
+  label,
+  height,
+  testId,
+}: {
+  option: ChartOption;
+  label: string;
+  height: number;
+  testId?: string;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
 
@@ -51,7 +76,16 @@ function EChart({ option, label, height, testId }: { option: ChartOption; label:
     chart.current?.setOption(option, { notMerge: true });
   }, [option]);
 
-  return <div ref={ref} style={{ height }} className="w-full" role="img" aria-label={label} data-testid={testId} />;
+  return (
+    <div
+      ref={ref}
+      style={{ height }}
+      className="w-full"
+      role="img"
+      aria-label={label}
+      data-testid={testId}
+    />
+  );
 }
 
 /** What a person reads above a column; the CSV keeps the machine-friendly label. */
@@ -76,7 +110,13 @@ const HEADINGS: Record<string, string> = {
   gpu_hours: "GPU hours",
 };
 
-export function DataTable({ table, format }: { table: Table; format?: Record<string, (v: unknown) => string> }) {
+export function DataTable({
+  table,
+  format,
+}: {
+  table: Table;
+  format?: Record<string, (v: unknown) => string>;
+}) {
   return (
     <table className="min-w-full text-left text-xs">
       <thead className="text-slate-500">
@@ -93,7 +133,11 @@ export function DataTable({ table, format }: { table: Table; format?: Record<str
           <tr key={i}>
             {table.columns.map((c) => (
               <td key={c.key} className="px-2 py-1 tabular-nums">
-                {format?.[c.key] ? format[c.key](row[c.key]) : row[c.key] === null || row[c.key] === undefined ? "—" : String(row[c.key])}
+                {format?.[c.key]
+                  ? format[c.key](row[c.key])
+                  : row[c.key] === null || row[c.key] === undefined
+                    ? "—"
+                    : String(row[c.key])}
               </td>
             ))}
           </tr>
@@ -145,7 +189,12 @@ export function ChartCard({
       </header>
       <div className="flex-1 px-3 py-2">
         {table.rows.length ? (
-          <EChart option={option} label={`${title}: ${description}`} height={height} testId={testId ? `${testId}-chart` : undefined} />
+          <EChart
+            option={option}
+            label={`${title}: ${description}`}
+            height={height}
+            testId={testId ? `${testId}-chart` : undefined}
+          />
         ) : (
           <p className="flex items-center justify-center text-sm text-slate-500" style={{ height }}>
             {empty}
@@ -178,7 +227,11 @@ export function Segmented<T extends string>({
   onChange: (value: T) => void;
 }) {
   return (
-    <div role="group" aria-label={label} className="inline-flex rounded-md border border-slate-300 bg-white p-0.5 shadow-sm">
+    <div
+      role="group"
+      aria-label={label}
+      className="inline-flex rounded-md border border-slate-300 bg-white p-0.5 shadow-sm"
+    >
       {options.map((o) => (
         <button
           key={o.value}
@@ -187,7 +240,9 @@ export function Segmented<T extends string>({
           onClick={() => onChange(o.value)}
           className={
             "rounded px-2.5 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-brand-500 " +
-            (o.value === value ? "bg-brand-600 text-white" : "text-slate-600 hover:bg-slate-100 hover:text-slate-900")
+            (o.value === value
+              ? "bg-brand-600 text-white"
+              : "text-slate-600 hover:bg-slate-100 hover:text-slate-900")
           }
         >
           {o.label}

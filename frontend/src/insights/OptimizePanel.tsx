@@ -35,7 +35,9 @@ export function effectText(effect: Record<string, unknown> | undefined): string[
       const v = value as { before?: number; after?: number };
       out.push(`failure rate ${formatPercent(v.before)} → ${formatPercent(v.after)}`);
     } else {
-      out.push(`${key.replace(/_/g, " ")}: ${typeof value === "object" ? JSON.stringify(value) : String(value)}`);
+      out.push(
+        `${key.replace(/_/g, " ")}: ${typeof value === "object" ? JSON.stringify(value) : String(value)}`,
+      );
     }
   }
   return out;
@@ -47,18 +49,28 @@ function SuggestionItem({ s }: { s: Suggestion }) {
     <li className="px-4 py-3" data-testid="suggestion" data-kind={s.kind}>
       <div className="flex flex-wrap items-center gap-2">
         <span className="text-sm font-medium text-slate-900">{KIND_LABELS[s.kind] ?? s.kind}</span>
-        {s.steps && s.steps.length > 0 && <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700">{s.steps.join(" → ")}</code>}
+        {s.steps && s.steps.length > 0 && (
+          <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700">
+            {s.steps.join(" → ")}
+          </code>
+        )}
         <span
           className={
             "rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset " +
-            (s.applied ? "bg-emerald-50 text-emerald-700 ring-emerald-200" : "bg-slate-50 text-slate-600 ring-slate-200")
+            (s.applied
+              ? "bg-emerald-50 text-emerald-700 ring-emerald-200"
+              : "bg-slate-50 text-slate-600 ring-slate-200")
           }
         >
           {s.applied ? "In the optimized version" : "Advice only"}
         </span>
       </div>
       <p className="mt-1 text-sm text-slate-700">{s.reason}</p>
-      {effects.length > 0 && <p className="mt-1 text-xs font-medium text-emerald-700">Estimated effect: {effects.join("; ")}</p>}
+      {effects.length > 0 && (
+        <p className="mt-1 text-xs font-medium text-emerald-700">
+          Estimated effect: {effects.join("; ")}
+        </p>
+      )}
     </li>
   );
 }
@@ -93,11 +105,13 @@ function SaveVersion({ workflowId, result }: { workflowId: string; result: Optim
     `Optimized for ${result.optimization_goals.join(", ") || "speed, cost, accuracy"} (from ${result.history_runs} runs)`,
   );
   const diff = useMemo(
-    () => (workflow.data ? diffSummary(workflow.data.definition, result.optimized_definition) : null),
+    () =>
+      workflow.data ? diffSummary(workflow.data.definition, result.optimized_definition) : null,
     [workflow.data, result],
   );
   const stale = workflow.data && workflow.data.version_number !== result.version && !save.isSuccess;
-  if (workflow.isPending) return <p className="text-sm text-slate-500">Comparing with the current version…</p>;
+  if (workflow.isPending)
+    return <p className="text-sm text-slate-500">Comparing with the current version…</p>;
   if (workflow.isError) return <ErrorBanner error={workflow.error} />;
   if (save.isSuccess)
     return (
@@ -109,16 +123,29 @@ function SaveVersion({ workflowId, result }: { workflowId: string; result: Optim
       </Notice>
     );
   if (!diff) return null;
-  if (diffIsEmpty(diff)) return <p className="text-sm text-slate-600">The optimized definition is the same as the current version: nothing to save.</p>;
+  if (diffIsEmpty(diff))
+    return (
+      <p className="text-sm text-slate-600">
+        The optimized definition is the same as the current version: nothing to save.
+      </p>
+    );
   const invalid = result.optimized_definition_valid === false;
   return (
     <div className="space-y-3">
-      <h3 className="text-sm font-semibold text-slate-900">What saving changes (against v{workflow.data?.version_number})</h3>
+      <h3 className="text-sm font-semibold text-slate-900">
+        What saving changes (against v{workflow.data?.version_number})
+      </h3>
       <DiffList diff={diff} />
-      {stale && <Notice tone="warning">The workflow changed since these suggestions were made (now v{workflow.data?.version_number}). Optimize again before saving.</Notice>}
+      {stale && (
+        <Notice tone="warning">
+          The workflow changed since these suggestions were made (now v
+          {workflow.data?.version_number}). Optimize again before saving.
+        </Notice>
+      )}
       {invalid && (
         <ErrorBanner>
-          The optimized definition does not validate: {(result.optimized_definition_errors ?? []).map((e) => e.message).join("; ")}
+          The optimized definition does not validate:{" "}
+          {(result.optimized_definition_errors ?? []).map((e) => e.message).join("; ")}
         </ErrorBanner>
       )}
       <form
@@ -132,7 +159,13 @@ function SaveVersion({ workflowId, result }: { workflowId: string; result: Optim
           <label htmlFor="optimize-note" className={labelClass}>
             Change note
           </label>
-          <input id="optimize-note" className={inputClass} maxLength={500} value={note} onChange={(e) => setNote(e.target.value)} />
+          <input
+            id="optimize-note"
+            className={inputClass}
+            maxLength={500}
+            value={note}
+            onChange={(e) => setNote(e.target.value)}
+          />
         </div>
         <Button type="submit" variant="primary" disabled={save.isPending || invalid || !!stale}>
           {save.isPending ? "Saving…" : "Save optimized version"}
@@ -148,14 +181,17 @@ function Projection({ result }: { result: OptimizeResult }) {
   if (!p?.before || !p.after) return null;
   return (
     <p className="text-sm text-slate-700" data-testid="optimize-projection">
-      Expected per run: {formatDuration(p.before.duration_seconds)} → <strong>{formatDuration(p.after.duration_seconds)}</strong>,{" "}
-      {formatCost(p.before.cost)} → <strong>{formatCost(p.after.cost)}</strong>
-      {result.recommended_execution_config && Object.keys(result.recommended_execution_config).length > 0 && (
-        <>
-          {" "}
-          · recommended run settings: <code className="text-xs">{JSON.stringify(result.recommended_execution_config)}</code>
-        </>
-      )}
+      Expected per run: {formatDuration(p.before.duration_seconds)} →{" "}
+      <strong>{formatDuration(p.after.duration_seconds)}</strong>, {formatCost(p.before.cost)} →{" "}
+      <strong>{formatCost(p.after.cost)}</strong>
+      {result.recommended_execution_config &&
+        Object.keys(result.recommended_execution_config).length > 0 && (
+          <>
+            {" "}
+            · recommended run settings:{" "}
+            <code className="text-xs">{JSON.stringify(result.recommended_execution_config)}</code>
+          </>
+        )}
     </p>
   );
 }
@@ -166,7 +202,13 @@ function positive(raw: string): number | undefined | "bad" {
   return Number.isFinite(n) && n > 0 ? n : "bad";
 }
 
-export function OptimizePanel({ workflowId, canModify }: { workflowId: string; canModify: boolean }) {
+export function OptimizePanel({
+  workflowId,
+  canModify,
+}: {
+  workflowId: string;
+  canModify: boolean;
+}) {
   const [goals, setGoals] = useState<string[]>(["speed", "cost"]);
   const [maxCost, setMaxCost] = useState("");
   const [maxDuration, setMaxDuration] = useState("");
@@ -190,12 +232,18 @@ export function OptimizePanel({ workflowId, canModify }: { workflowId: string; c
 
   const result = optimize.data;
   return (
-    <section aria-labelledby="optimize-title" className="rounded-lg border border-slate-200 bg-white shadow-sm" data-testid="optimize">
+    <section
+      aria-labelledby="optimize-title"
+      className="rounded-lg border border-slate-200 bg-white shadow-sm"
+      data-testid="optimize"
+    >
       <header className="border-b border-slate-100 px-4 py-3">
         <h2 id="optimize-title" className="text-sm font-semibold text-slate-900">
           Optimize
         </h2>
-        <p className="text-xs text-slate-500">Suggestions from the last 30 days of runs, each with its reason and estimated effect.</p>
+        <p className="text-xs text-slate-500">
+          Suggestions from the last 30 days of runs, each with its reason and estimated effect.
+        </p>
       </header>
       <form className="flex flex-wrap items-end gap-x-6 gap-y-3 px-4 py-3" onSubmit={submit}>
         <fieldset>
@@ -207,7 +255,11 @@ export function OptimizePanel({ workflowId, canModify }: { workflowId: string; c
                   type="checkbox"
                   className="h-4 w-4 rounded border-slate-300 accent-brand-600 focus-visible:outline-2 focus-visible:outline-brand-500"
                   checked={goals.includes(g.value)}
-                  onChange={(e) => setGoals((prev) => (e.target.checked ? [...prev, g.value] : prev.filter((x) => x !== g.value)))}
+                  onChange={(e) =>
+                    setGoals((prev) =>
+                      e.target.checked ? [...prev, g.value] : prev.filter((x) => x !== g.value),
+                    )
+                  }
                 />
                 {g.label}
               </label>
@@ -218,7 +270,14 @@ export function OptimizePanel({ workflowId, canModify }: { workflowId: string; c
           <label htmlFor="optimize-max-cost" className={labelClass}>
             Max cost per run ($)
           </label>
-          <input id="optimize-max-cost" className={inputClass} inputMode="decimal" placeholder="none" value={maxCost} onChange={(e) => setMaxCost(e.target.value)} />
+          <input
+            id="optimize-max-cost"
+            className={inputClass}
+            inputMode="decimal"
+            placeholder="none"
+            value={maxCost}
+            onChange={(e) => setMaxCost(e.target.value)}
+          />
         </div>
         <div className="w-40">
           <label htmlFor="optimize-max-duration" className={labelClass}>
@@ -249,20 +308,33 @@ export function OptimizePanel({ workflowId, canModify }: { workflowId: string; c
               </Notice>
             ))}
             {result.suggestions.length ? (
-              <ul className="divide-y divide-slate-100 rounded-md border border-slate-200" aria-label="Suggestions">
+              <ul
+                className="divide-y divide-slate-100 rounded-md border border-slate-200"
+                aria-label="Suggestions"
+              >
                 {result.suggestions.map((s, i) => (
                   <SuggestionItem key={`${s.kind}-${i}`} s={s} />
                 ))}
               </ul>
             ) : (
               <p className="text-sm text-slate-600" data-testid="no-suggestions">
-                No suggestions: {result.history_runs ? `nothing to improve from ${result.history_runs} runs.` : "run the workflow a few times first."}
+                No suggestions:{" "}
+                {result.history_runs
+                  ? `nothing to improve from ${result.history_runs} runs.`
+                  : "run the workflow a few times first."}
               </p>
             )}
             {canModify ? (
-              <SaveVersion key={JSON.stringify(result.optimized_definition)} workflowId={workflowId} result={result} />
+              <SaveVersion
+                key={JSON.stringify(result.optimized_definition)}
+                workflowId={workflowId}
+                result={result}
+              />
             ) : (
-              <p className="text-xs text-slate-500">You may not modify this workflow, so the optimized version cannot be saved from here.</p>
+              <p className="text-xs text-slate-500">
+                You may not modify this workflow, so the optimized version cannot be saved from
+                here.
+              </p>
             )}
           </>
         )}

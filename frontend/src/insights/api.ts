@@ -14,7 +14,8 @@ import type {
 
 export function query(params: Record<string, string | number | null | undefined>): string {
   const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") search.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== null && v !== undefined && v !== "") search.set(k, String(v));
   const text = search.toString();
   return text ? `?${text}` : "";
 }
@@ -23,7 +24,10 @@ export function useAnalytics(workflowId: string, timeframe: Timeframe) {
   return useQuery({
     queryKey: ["analytics", workflowId, timeframe],
     queryFn: ({ signal }) =>
-      api<Analytics>(`/workflows/${encodeURIComponent(workflowId)}/analytics${query({ timeframe })}`, { signal }),
+      api<Analytics>(
+        `/workflows/${encodeURIComponent(workflowId)}/analytics${query({ timeframe })}`,
+        { signal },
+      ),
     placeholderData: (previous) => previous,
   });
 }
@@ -74,7 +78,10 @@ export function useUsageByDay(groupBy: GroupBy, days: string[], enabled: boolean
     queries: days.map((day) => ({
       queryKey: ["resource-usage-day", groupBy, day],
       queryFn: ({ signal }: { signal: AbortSignal }) =>
-        api<Usage>(`/workflows/resource-usage${query({ group_by: groupBy, ...utcDayBounds(day) })}`, { signal }),
+        api<Usage>(
+          `/workflows/resource-usage${query({ group_by: groupBy, ...utcDayBounds(day) })}`,
+          { signal },
+        ),
       enabled,
       staleTime: 60_000,
     })),
@@ -84,7 +91,8 @@ export function useUsageByDay(groupBy: GroupBy, days: string[], enabled: boolean
 export function useWorkflow(workflowId: string, enabled = true) {
   return useQuery({
     queryKey: ["workflow", workflowId],
-    queryFn: ({ signal }) => api<WorkflowDetail>(`/workflows/${encodeURIComponent(workflowId)}`, { signal }),
+    queryFn: ({ signal }) =>
+      api<WorkflowDetail>(`/workflows/${encodeURIComponent(workflowId)}`, { signal }),
     enabled,
   });
 }
@@ -97,14 +105,23 @@ export interface OptimizeRequest {
 export function useOptimize(workflowId: string) {
   return useMutation({
     mutationFn: (body: OptimizeRequest) =>
-      api<OptimizeResult>(`/workflows/${encodeURIComponent(workflowId)}/optimize`, { method: "POST", body }),
+      api<OptimizeResult>(`/workflows/${encodeURIComponent(workflowId)}/optimize`, {
+        method: "POST",
+        body,
+      }),
   });
 }
 
 export function useSaveVersion(workflowId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ definition, changeNote }: { definition: Record<string, unknown>; changeNote: string }) =>
+    mutationFn: ({
+      definition,
+      changeNote,
+    }: {
+      definition: Record<string, unknown>;
+      changeNote: string;
+    }) =>
       api<WorkflowDetail>(`/workflows/${encodeURIComponent(workflowId)}`, {
         method: "PUT",
         body: { ...definition, change_note: changeNote },

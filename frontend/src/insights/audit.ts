@@ -30,9 +30,12 @@ export function summaryText(entry: Pick<AuditEntry, "action" | "summary">): stri
     .join(", ");
 }
 
-export function objectHref(entry: Pick<AuditEntry, "object_type" | "object_id" | "workflow_id" | "action">): string | null {
+export function objectHref(
+  entry: Pick<AuditEntry, "object_type" | "object_id" | "workflow_id" | "action">,
+): string | null {
   if (entry.object_type === "execution" && entry.workflow_id)
     return `/workflows/${encodeURIComponent(entry.workflow_id)}/runs/${encodeURIComponent(entry.object_id)}/`;
-  if (entry.object_type === "workflow" && entry.action !== "deleted") return `/workflows/${encodeURIComponent(entry.object_id)}/`;
+  if (entry.object_type === "workflow" && entry.action !== "deleted")
+    return `/workflows/${encodeURIComponent(entry.object_id)}/`;
   return null;
 }

@@ -4,7 +4,7 @@ import {
   durationTrendOption,
   flakiestStepsOption,
   flakiestStepsTable,
-  hoursTicks,
+  amountTicks,
   pick,
   slowestStepsOption,
   slowestStepsTable,
@@ -17,17 +17,52 @@ import {
   windowDays,
 } from "./charts";
 import { toCsv } from "./csv";
-import { formatCost, formatCostCompact, formatDuration, formatHours, formatPercent } from "./format";
+import {
+  formatCost,
+  formatCostCompact,
+  formatDuration,
+  formatGbHours,
+  formatHours,
+  formatPercent,
+} from "./format";
 import type { Analytics, StepStat, Usage } from "./types";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const series = (option: any) => option.series as any[];
 
 const steps: StepStat[] = [
-  { step_id: "fetch", runs: 4, avg_duration_seconds: 2, failure_rate: 0, retry_rate: 0, avg_cost: 0 },
-  { step_id: "analyze", runs: 4, avg_duration_seconds: 8, failure_rate: 25, retry_rate: 0, avg_cost: 0.06 },
-  { step_id: "flaky", runs: 4, avg_duration_seconds: 1, failure_rate: 25, retry_rate: 50, avg_cost: 0 },
-  { step_id: "never", runs: 0, avg_duration_seconds: null, failure_rate: null, retry_rate: null, avg_cost: null },
+  {
+    step_id: "fetch",
+    runs: 4,
+    avg_duration_seconds: 2,
+    failure_rate: 0,
+    retry_rate: 0,
+    avg_cost: 0,
+  },
+  {
+    step_id: "analyze",
+    runs: 4,
+    avg_duration_seconds: 8,
+    failure_rate: 25,
+    retry_rate: 0,
+    avg_cost: 0.06,
+  },
+  {
+    step_id: "flaky",
+    runs: 4,
+    avg_duration_seconds: 1,
+    failure_rate: 25,
+    retry_rate: 50,
+    avg_cost: 0,
+  },
+  {
+    step_id: "never",
+    runs: 0,
+    avg_duration_seconds: null,
+    failure_rate: null,
+    retry_rate: null,
+    avg_cost: null,
+  },
 ];
 
 const analytics: Analytics = {
@@ -46,7 +81,13 @@ const analytics: Analytics = {
   steps,
   daily: [
     { date: "2026-11-25", runs: 1, success_rate: 100, avg_duration_seconds: 10, total_cost: 0.06 },
-    { date: "2026-11-26", runs: 3, success_rate: 66.67, avg_duration_seconds: null, total_cost: 0.18 },
+    {
+      date: "2026-11-26",
+      runs: 3,
+      success_rate: 66.67,
+      avg_duration_seconds: null,
+      total_cost: 0.18,
+    },
   ],
 };
 
@@ -55,14 +96,37 @@ describe("trend charts", () => {
 
   it("maps the daily buckets to one row per day of the window with cost per run", () => {
     expect(table.rows).toEqual([
-      { date: "2026-11-24", runs: 0, avg_duration_seconds: null, success_rate: null, total_cost: null, cost_per_run: null },
-      { date: "2026-11-25", runs: 1, avg_duration_seconds: 10, success_rate: 100, total_cost: 0.06, cost_per_run: 0.06 },
-      { date: "2026-11-26", runs: 3, avg_duration_seconds: null, success_rate: 66.67, total_cost: 0.18, cost_per_run: 0.06 },
+      {
+        date: "2026-11-24",
+        runs: 0,
+        avg_duration_seconds: null,
+        success_rate: null,
+        total_cost: null,
+        cost_per_run: null,
+      },
+      {
+        date: "2026-11-25",
+        runs: 1,
+        avg_duration_seconds: 10,
+        success_rate: 100,
+        total_cost: 0.06,
+        cost_per_run: 0.06,
+      },
+      {
+        date: "2026-11-26",
+        runs: 3,
+        avg_duration_seconds: null,
+        success_rate: 66.67,
+        total_cost: 0.18,
+        cost_per_run: 0.06,
+      },
     ]);
   });
 
   it("draws the duration, success-rate and cost series from the table's columns", () => {
-    const duration: any = durationTrendOption(pick(table, ["date", "runs", "avg_duration_seconds"]));
+    const duration: any = durationTrendOption(
+      pick(table, ["date", "runs", "avg_duration_seconds"]),
+    );
     expect(duration.xAxis.data).toEqual(["2026-11-24", "2026-11-25", "2026-11-26"]);
     expect(series(duration)[0]).toMatchObject({ type: "line", data: [null, 10, null] });
 
@@ -86,18 +150,22 @@ describe("trend charts", () => {
   });
 });
 
-describe("hoursTicks", () => {
-  it("labels an hours axis in one unit picked by its largest value", () => {
-    expect(hoursTicks(0.000001)(0.0000005)).toBe("1.8 ms");
-    expect(hoursTicks(0.001)(0.0005)).toBe("1.8 s");
-    expect(hoursTicks(0.5)(0.25)).toBe("15 min");
-    expect(hoursTicks(3)(1.5)).toBe("1.5 h");
+describe("amountTicks", () => {
+  it("labels the shared hours axis with plain numbers, as many decimals as needed", () => {
+    expect(amountTicks(0.000001)(0.0000005)).toBe("0.0000005");
+    expect(amountTicks(0.001)(0.0005)).toBe("0.0005");
+    expect(amountTicks(0.5)(0.25)).toBe("0.25");
+    expect(amountTicks(3)(1.5)).toBe("1.5");
+    expect(amountTicks(0.004)(0.002)).not.toMatch(/ms|s$/);
   });
 });
 
 describe("windowDays", () => {
   it("lists every UTC day the window touches", () => {
-    expect(windowDays("2026-11-26T15:00:00Z", "2026-11-27T15:00:00Z")).toEqual(["2026-11-26", "2026-11-27"]);
+    expect(windowDays("2026-11-26T15:00:00Z", "2026-11-27T15:00:00Z")).toEqual([
+      "2026-11-26",
+      "2026-11-27",
+    ]);
     expect(windowDays("2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z")).toEqual(["2026-11-26"]);
     expect(windowDays(undefined, "2026-11-27T00:00:00Z")).toEqual([]);
   });
@@ -130,21 +198,48 @@ describe("usage charts", () => {
     end: "",
     group_by: "workflow_id",
     groups: [
-      { key: "wf_a", name: "Alpha", cpu_hours: 1, ram_gb_hours: 2, gpu_hours: 0.5, total_cost: 3, executions: 4 },
-      { key: "wf_b", name: "", cpu_hours: 0.25, ram_gb_hours: 0, gpu_hours: 0, total_cost: 0.5, executions: 1 },
+      {
+        key: "wf_a",
+        name: "Alpha",
+        cpu_hours: 1,
+        ram_gb_hours: 2,
+        gpu_hours: 0.5,
+        total_cost: 3,
+        executions: 4,
+      },
+      {
+        key: "wf_b",
+        name: "",
+        cpu_hours: 0.25,
+        ram_gb_hours: 0,
+        gpu_hours: 0,
+        total_cost: 0.5,
+        executions: 1,
+      },
     ],
   };
 
-  it("stacks cpu, ram and gpu hours per group, labelled by name and id", () => {
+  it("shows cpu, ram and gpu hours side by side per group, labelled by name and id", () => {
     const table = usageTable(usage);
-    expect(table.columns.map((c) => c.key)).toEqual(["key", "name", "executions", "cpu_hours", "ram_gb_hours", "gpu_hours", "total_cost"]);
+    expect(table.columns.map((c) => c.key)).toEqual([
+      "key",
+      "name",
+      "executions",
+      "cpu_hours",
+      "ram_gb_hours",
+      "gpu_hours",
+      "total_cost",
+    ]);
     const option: any = usageHoursOption(table);
     expect(option.yAxis.data).toEqual(["Alpha (wf_a)", "wf_b"]);
     expect(series(option).map((s) => [s.name, s.stack, s.data])).toEqual([
-      ["CPU hours", "hours", [1, 0.25]],
-      ["RAM GB-hours", "hours", [2, 0]],
-      ["GPU hours", "hours", [0.5, 0]],
+      ["CPU hours", undefined, [1, 0.25]],
+      ["RAM GB-hours", undefined, [2, 0]],
+      ["GPU hours", undefined, [0.5, 0]],
     ]);
+    // each in its own unit, none in seconds or milliseconds
+    const tips = series(option).map((s) => s.tooltip.valueFormatter(0.001));
+    expect(tips).toEqual(["0.0010 h", "0.0010 GB·h", "0.0010 h"]);
   });
 
   it("stacks the cost per day by group, days without runs as zero", () => {
@@ -179,7 +274,10 @@ describe("formatting", () => {
     expect(formatCost(1234.5)).toBe("$1,234.50");
     expect(formatPercent(66.666)).toBe("66.7%");
     expect(formatHours(0.5)).toBe("0.50 h");
-    expect(formatHours(0.001)).toBe("3.60 s");
+    expect(formatHours(0.001)).toBe("0.0010 h");
+    expect(formatHours(0.0000123)).toBe("0.000012 h");
+    expect(formatGbHours(0.00042)).toBe("0.00042 GB·h");
+    expect(formatGbHours(2)).toBe("2.00 GB·h");
     expect(formatCostCompact(0.8)).toBe("$0.80");
     expect(formatCostCompact(0.0012)).toBe("$0.0012");
   });
@@ -188,7 +286,10 @@ describe("formatting", () => {
 describe("time bounds sent to the API", () => {
   it("gives a UTC day as explicit instants from its start to the next day's", async () => {
     const { utcDayBounds } = await import("./api");
-    expect(utcDayBounds("2026-02-28")).toEqual({ start: "2026-02-28T00:00:00.000Z", end: "2026-03-01T00:00:00.000Z" });
+    expect(utcDayBounds("2026-02-28")).toEqual({
+      start: "2026-02-28T00:00:00.000Z",
+      end: "2026-03-01T00:00:00.000Z",
+    });
   });
 
   it("turns a local date into its start, or the next day's for an inclusive end, and passes non-dates through", async () => {

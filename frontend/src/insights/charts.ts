@@ -9,16 +9,30 @@ import type {
 } from "echarts/components";
 import type { ComposeOption } from "echarts/core";
 import type { Table } from "./csv";
-import { formatCost, formatCostCompact, formatDuration, formatHours, formatPercent } from "./format";
+import {
+  formatCost,
+  formatCostCompact,
+  formatDuration,
+  formatGbHours,
+  formatHours,
+  formatPercent,
+} from "./format";
 import type { Analytics, DailyBucket, StepStat, Usage, UsageGroup } from "./types";
 
 export type ChartOption = ComposeOption<
-  BarSeriesOption | LineSeriesOption | GridComponentOption | TooltipComponentOption | LegendComponentOption
+  | BarSeriesOption
+  | LineSeriesOption
+  | GridComponentOption
+  | TooltipComponentOption
+  | LegendComponentOption
 >;
 
 const BRAND = "#2f6fed";
 const SLATE = "#64748b";
-const AXIS = { axisLabel: { color: SLATE, fontSize: 11 }, axisLine: { lineStyle: { color: "#e2e8f0" } } };
+const AXIS = {
+  axisLabel: { color: SLATE, fontSize: 11 },
+  axisLine: { lineStyle: { color: "#e2e8f0" } },
+};
 const SPLIT = { splitLine: { lineStyle: { color: "#f1f5f9" } } };
 export const COLORS = {
   duration: BRAND,
@@ -38,7 +52,11 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
 const DAY_MS = 86_400_000;
 
 /** Every UTC day the window touches (YYYY-MM-DD), oldest first; [] if it is unknown. */
-export function windowDays(start: string | undefined, end: string | undefined, limit = 400): string[] {
+export function windowDays(
+  start: string | undefined,
+  end: string | undefined,
+  limit = 400,
+): string[] {
   const from = start ? Date.parse(start) : Number.NaN;
   const to = end ? Date.parse(end) : Number.NaN;
   if (Number.isNaN(from) || Number.isNaN(to) || to <= from) return [];
@@ -67,7 +85,8 @@ export function trendTable(data: Analytics): Table {
       avg_duration_seconds: d.avg_duration_seconds,
       success_rate: d.success_rate,
       total_cost: d.total_cost,
-      cost_per_run: d.runs && num(d.total_cost) !== null ? round((d.total_cost as number) / d.runs, 6) : null,
+      cost_per_run:
+        d.runs && num(d.total_cost) !== null ? round((d.total_cost as number) / d.runs, 6) : null,
     })),
   };
 }
@@ -78,7 +97,14 @@ function fillDays(data: Analytics): DailyBucket[] {
   const days = windowDays(data.start, data.end);
   const all = [...new Set([...days, ...byDate.keys()])].sort();
   return all.map(
-    (date) => byDate.get(date) ?? { date, runs: 0, success_rate: null, avg_duration_seconds: null, total_cost: null },
+    (date) =>
+      byDate.get(date) ?? {
+        date,
+        runs: 0,
+        success_rate: null,
+        avg_duration_seconds: null,
+        total_cost: null,
+      },
   );
 }
 
@@ -100,9 +126,18 @@ export const SLOWEST_LIMIT = 10;
 export function slowestStepsTable(steps: StepStat[], limit = SLOWEST_LIMIT): Table {
   const rows = steps
     .filter((s) => num(s.avg_duration_seconds) !== null)
-    .sort((a, b) => (b.avg_duration_seconds as number) - (a.avg_duration_seconds as number) || a.step_id.localeCompare(b.step_id))
+    .sort(
+      (a, b) =>
+        (b.avg_duration_seconds as number) - (a.avg_duration_seconds as number) ||
+        a.step_id.localeCompare(b.step_id),
+    )
     .slice(0, limit)
-    .map((s) => ({ step_id: s.step_id, runs: s.runs, avg_duration_seconds: s.avg_duration_seconds, avg_cost: s.avg_cost }));
+    .map((s) => ({
+      step_id: s.step_id,
+      runs: s.runs,
+      avg_duration_seconds: s.avg_duration_seconds,
+      avg_cost: s.avg_cost,
+    }));
   return {
     columns: [
       { key: "step_id", label: "step_id" },
@@ -126,7 +161,12 @@ export function flakiestStepsTable(steps: StepStat[], limit = SLOWEST_LIMIT): Ta
         a.step_id.localeCompare(b.step_id),
     )
     .slice(0, limit)
-    .map((s) => ({ step_id: s.step_id, runs: s.runs, failure_rate: s.failure_rate, retry_rate: s.retry_rate }));
+    .map((s) => ({
+      step_id: s.step_id,
+      runs: s.runs,
+      failure_rate: s.failure_rate,
+      retry_rate: s.retry_rate,
+    }));
   return {
     columns: [
       { key: "step_id", label: "step_id" },
@@ -226,15 +266,15 @@ function tickFormat(format: Fmt): Fmt {
   return format === formatCost ? formatCostCompact : format;
 }
 
-/** Ticks for an hours axis in one unit chosen by the largest value, so evenly spaced
- * ticks never read the same ("1 ms, 1 ms, 2 ms"). */
-export function hoursTicks(max: number): Fmt {
-  const seconds = max * 3600;
-  const trim = (v: number) => String(Number(v.toFixed(2)));
-  if (seconds < 1) return (v) => `${trim((v ?? 0) * 3_600_000)} ms`;
-  if (seconds < 60) return (v) => `${trim((v ?? 0) * 3600)} s`;
-  if (seconds < 3600) return (v) => `${trim((v ?? 0) * 60)} min`;
-  return (v) => `${trim(v ?? 0)} h`;
+/** Ticks for an axis that CPU hours, RAM GB-hours and GPU hours share: plain numbers
+ * (the units differ, so none is written on a tick; the legend and tooltips carry them),
+ * with as many decimals as the largest value needs, so evenly spaced ticks differ. */
+export function amountTicks(max: number): Fmt {
+  const decimals = max > 0 && max < 1 ? Math.min(-Math.floor(Math.log10(max)) + 1, 8) : 2;
+  return (v) => {
+    const text = (v ?? 0).toFixed(decimals);
+    return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
+  };
 }
 
 function valueAxis(format: Fmt, extra: Record<string, unknown> = {}, ticks?: Fmt) {
@@ -253,7 +293,14 @@ function tooltipFormat(format: Fmt) {
 }
 
 /** A line over the days: one series from one column of the trend table. */
-export function lineOption(table: Table, key: string, name: string, color: string, format: Fmt, max?: number): ChartOption {
+export function lineOption(
+  table: Table,
+  key: string,
+  name: string,
+  color: string,
+  format: Fmt,
+  max?: number,
+): ChartOption {
   return {
     ...base(),
     xAxis: { type: "category", data: table.rows.map((r) => String(r.date)), ...AXIS },
@@ -275,7 +322,13 @@ export function lineOption(table: Table, key: string, name: string, color: strin
 }
 
 export function durationTrendOption(table: Table): ChartOption {
-  return lineOption(table, "avg_duration_seconds", "Average duration", COLORS.duration, formatDuration);
+  return lineOption(
+    table,
+    "avg_duration_seconds",
+    "Average duration",
+    COLORS.duration,
+    formatDuration,
+  );
 }
 
 export function successTrendOption(table: Table): ChartOption {
@@ -303,7 +356,7 @@ export function costPerRunOption(table: Table): ChartOption {
 /** Horizontal bars, one category per row (first row at the top). */
 function horizontalBars(
   labels: string[],
-  series: { name: string; data: (number | null)[]; color: string; stack?: string }[],
+  series: { name: string; data: (number | null)[]; color: string; stack?: string; format?: Fmt }[],
   format: Fmt,
   legend: boolean,
   ticks?: Fmt,
@@ -328,7 +381,7 @@ function horizontalBars(
       ...(s.stack ? { stack: s.stack } : {}),
       barMaxWidth: 18,
       itemStyle: { color: s.color },
-      tooltip: { valueFormatter: tooltipFormat(format) },
+      tooltip: { valueFormatter: tooltipFormat(s.format ?? format) },
     })),
   };
 }
@@ -336,7 +389,13 @@ function horizontalBars(
 export function slowestStepsOption(table: Table): ChartOption {
   return horizontalBars(
     table.rows.map((r) => String(r.step_id)),
-    [{ name: "Average duration", data: table.rows.map((r) => num(r.avg_duration_seconds)), color: COLORS.duration }],
+    [
+      {
+        name: "Average duration",
+        data: table.rows.map((r) => num(r.avg_duration_seconds)),
+        color: COLORS.duration,
+      },
+    ],
     formatDuration,
     false,
   );
@@ -346,7 +405,11 @@ export function flakiestStepsOption(table: Table): ChartOption {
   return horizontalBars(
     table.rows.map((r) => String(r.step_id)),
     [
-      { name: "Failure rate", data: table.rows.map((r) => num(r.failure_rate)), color: COLORS.failure },
+      {
+        name: "Failure rate",
+        data: table.rows.map((r) => num(r.failure_rate)),
+        color: COLORS.failure,
+      },
       { name: "Retry rate", data: table.rows.map((r) => num(r.retry_rate)), color: COLORS.retry },
     ],
     formatPercent,
@@ -355,7 +418,9 @@ export function flakiestStepsOption(table: Table): ChartOption {
 }
 
 function usageLabels(table: Table): string[] {
-  return table.rows.map((r) => groupLabel({ key: String(r.key), name: typeof r.name === "string" ? r.name : undefined }));
+  return table.rows.map((r) =>
+    groupLabel({ key: String(r.key), name: typeof r.name === "string" ? r.name : undefined }),
+  );
 }
 
 export function usageCostOption(table: Table): ChartOption {
@@ -367,33 +432,66 @@ export function usageCostOption(table: Table): ChartOption {
   );
 }
 
+/** CPU hours, RAM GB-hours and GPU hours side by side (not stacked: they are different
+ * units), each tooltip in its own unit. */
 export function usageHoursOption(table: Table): ChartOption {
   const max = Math.max(
     0,
-    ...table.rows.map((r) => (num(r.cpu_hours) ?? 0) + (num(r.ram_gb_hours) ?? 0) + (num(r.gpu_hours) ?? 0)),
+    ...table.rows.flatMap((r) => [
+      num(r.cpu_hours) ?? 0,
+      num(r.ram_gb_hours) ?? 0,
+      num(r.gpu_hours) ?? 0,
+    ]),
   );
   return horizontalBars(
     usageLabels(table),
     [
-      { name: "CPU hours", data: table.rows.map((r) => num(r.cpu_hours)), color: COLORS.cpu, stack: "hours" },
-      { name: "RAM GB-hours", data: table.rows.map((r) => num(r.ram_gb_hours)), color: COLORS.ram, stack: "hours" },
-      { name: "GPU hours", data: table.rows.map((r) => num(r.gpu_hours)), color: COLORS.gpu, stack: "hours" },
+      {
+        name: "CPU hours",
+        data: table.rows.map((r) => num(r.cpu_hours)),
+        color: COLORS.cpu,
+        format: formatHours,
+      },
+      {
+        name: "RAM GB-hours",
+        data: table.rows.map((r) => num(r.ram_gb_hours)),
+        color: COLORS.ram,
+        format: formatGbHours,
+      },
+      {
+        name: "GPU hours",
+        data: table.rows.map((r) => num(r.gpu_hours)),
+        color: COLORS.gpu,
+        format: formatHours,
+      },
     ],
     formatHours,
     true,
-    hoursTicks(max),
+    amountTicks(max),
   );
 }
 
-const PALETTE = ["#4f46e5", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#f97316"];
+const PALETTE = [
+  "#4f46e5",
+  "#0ea5e9",
+  "#10b981",
+  "#f59e0b",
+  "#ef4444",
+  "#8b5cf6",
+  "#14b8a6",
+  "#f97316",
+];
 export const OVER_TIME_GROUPS = 7;
 
 /** Cost per day, stacked by group: the costliest groups by name, the rest as "other". */
 export function usageOverTimeOption(table: Table): ChartOption {
   const dates = [...new Set(table.rows.map((r) => String(r.date)))];
   const totals = new Map<string, number>();
-  for (const r of table.rows) totals.set(String(r.group), (totals.get(String(r.group)) ?? 0) + (num(r.total_cost) ?? 0));
-  const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k);
+  for (const r of table.rows)
+    totals.set(String(r.group), (totals.get(String(r.group)) ?? 0) + (num(r.total_cost) ?? 0));
+  const ranked = [...totals.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k]) => k);
   const shown = ranked.slice(0, OVER_TIME_GROUPS);
   const names = ranked.length > shown.length ? [...shown, "other"] : shown;
   const cell = new Map<string, number>();

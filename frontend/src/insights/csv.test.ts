@@ -56,7 +56,9 @@ describe("toCsv", () => {
 
 describe("csvFilename", () => {
   it("keeps letters, digits, dots, dashes and underscores", () => {
-    expect(csvFilename("wf_1", "slowest steps", "last_7_days")).toBe("wf_1-slowest-steps-last_7_days.csv");
+    expect(csvFilename("wf_1", "slowest steps", "last_7_days")).toBe(
+      "wf_1-slowest-steps-last_7_days.csv",
+    );
     expect(csvFilename("a/b", "", "c")).toBe("a-b-c.csv");
     expect(csvFilename("")).toBe("data.csv");
   });

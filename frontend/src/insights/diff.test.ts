@@ -23,7 +23,10 @@ describe("diffSummary", () => {
         { id: "analyze", type: "inference", model: "gpt-3.5-turbo" },
         { id: "new", type: "data_processing", function: "noop" },
       ],
-      error_handling: { fallback_models: { "gpt-4": "gpt-3.5-turbo" }, error_handlers: [{ on: "rate_limit" }] },
+      error_handling: {
+        fallback_models: { "gpt-4": "gpt-3.5-turbo" },
+        error_handlers: [{ on: "rate_limit" }],
+      },
       ui: { nodes: { fetch: { x: 10, y: 0 } } },
     };
     expect(diffSummary(before, after)).toEqual({
@@ -42,13 +45,25 @@ describe("diffSummary", () => {
   });
 
   it("treats missing documents and steps as empty", () => {
-    expect(diffSummary(null, { steps: [{ id: "a" }] })).toEqual({ added: ["a"], removed: [], changed: [], fields: [] });
-    expect(diffSummary({ name: "x" }, undefined)).toEqual({ added: [], removed: [], changed: [], fields: ["name"] });
+    expect(diffSummary(null, { steps: [{ id: "a" }] })).toEqual({
+      added: ["a"],
+      removed: [],
+      changed: [],
+      fields: [],
+    });
+    expect(diffSummary({ name: "x" }, undefined)).toEqual({
+      added: [],
+      removed: [],
+      changed: [],
+      fields: ["name"],
+    });
   });
 });
 
 describe("stableStringify", () => {
   it("sorts object keys at every depth and keeps array order", () => {
-    expect(stableStringify({ b: 1, a: { d: [2, 1], c: null } })).toBe('{"a":{"c":null,"d":[2,1]},"b":1}');
+    expect(stableStringify({ b: 1, a: { d: [2, 1], c: null } })).toBe(
+      '{"a":{"c":null,"d":[2,1]},"b":1}',
+    );
   });
 });

@@ -40,11 +40,25 @@ export function formatPercent(value: number | null | undefined): string {
   return `${value.toFixed(1)}%`;
 }
 
-export function formatHours(value: number | null | undefined): string {
+/** An amount in its own unit ("h" for CPU and GPU hours, "GB·h" for RAM GB-hours),
+ * never converted: small amounts keep two significant digits instead of turning into
+ * seconds or milliseconds, which a GB-hour is not. */
+export function formatAmount(value: number | null | undefined, unit: string): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return NONE;
-  if (value === 0) return "0 h";
-  if (value < 0.01) return formatDuration(value * 3600);
-  return `${value.toFixed(2)} h`;
+  if (value === 0) return `0 ${unit}`;
+  if (Math.abs(value) < 0.000001) return `<0.000001 ${unit}`;
+  if (Math.abs(value) >= 0.01) return `${value.toFixed(2)} ${unit}`;
+  return `${Number(value.toPrecision(2)).toFixed(-Math.floor(Math.log10(Math.abs(value))) + 1)} ${unit}`;
+}
+
+/** CPU or GPU hours. */
+export function formatHours(value: number | null | undefined): string {
+  return formatAmount(value, "h");
+}
+
+/** RAM GB-hours. */
+export function formatGbHours(value: number | null | undefined): string {
+  return formatAmount(value, "GB·h");
 }
 
 export function formatCount(value: number | null | undefined): string {

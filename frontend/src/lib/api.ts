@@ -27,7 +27,7 @@ function csrfToken(): string {
 
 export async function api<T = unknown>(
   path: string,
-  options: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+  options: { method?: string; body?: unknown; signal?: AbortSignal; cache?: RequestCache } = {},
 ): Promise<T> {
   const method = options.method ?? "GET";
   const headers: Record<string, string> = { Accept: "application/json" };
@@ -39,6 +39,7 @@ export async function api<T = unknown>(
     credentials: "same-origin",
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
     signal: options.signal,
+    cache: options.cache,
   });
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;

@@ -4,7 +4,7 @@
 // partysocket's ReconnectingWebSocket asks a URL provider for the address of each
 // (re)connection; ours appends `?after=<last seq seen>`, so after a dropped
 // connection the server sends a fresh snapshot and then exactly the events we
-// missed. Close codes 4400/4401/4404 are answers, not accidents: they end the
+// missed. Close codes 4400/4401/4403/4404 are answers, not accidents: they end the
 // stream instead of retrying forever.
 
 import ReconnectingWebSocket from "partysocket/ws";
@@ -23,6 +23,8 @@ export function describeRefusal(code: number): string {
   switch (code) {
     case 4401:
       return "You are signed out. Sign in again to watch this run.";
+    case 4403:
+      return "Your access to this workflow was removed.";
     case 4404:
       return "This run does not exist, or you do not have access to it.";
     case 4400:
@@ -78,7 +80,8 @@ export function openLiveStream<M>(options: LiveStreamOptions<M>): LiveStream {
   const flush = () => {
     scheduled = false;
     if (timer !== undefined) clearTimeout(timer);
-    if (frame !== undefined && typeof cancelAnimationFrame === "function") cancelAnimationFrame(frame);
+    if (frame !== undefined && typeof cancelAnimationFrame === "function")
+      cancelAnimationFrame(frame);
     timer = frame = undefined;
     const batch = queue;
     queue = [];

@@ -16,7 +16,17 @@ function Scalar({ value }: { value: unknown }) {
   return <span className="text-slate-400">null</span>;
 }
 
-function Node({ name, value, depth, openDepth }: { name?: string; value: unknown; depth: number; openDepth: number }) {
+function Node({
+  name,
+  value,
+  depth,
+  openDepth,
+}: {
+  name?: string;
+  value: unknown;
+  depth: number;
+  openDepth: number;
+}) {
   const label = name !== undefined ? <span className="text-slate-600">{name}: </span> : null;
   if (!isContainer(value)) {
     return (
@@ -41,7 +51,10 @@ function Node({ name, value, depth, openDepth }: { name?: string; value: unknown
   return (
     <details open={depth < openDepth} className="pl-4 [&[open]>summary_.fold]:hidden">
       <summary className="-ml-4 cursor-pointer list-none rounded pl-0 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-brand-500 [&::-webkit-details-marker]:hidden">
-        <span className="inline-block w-4 text-slate-400 transition-transform [details[open]>summary>&]:rotate-90" aria-hidden="true">
+        <span
+          className="inline-block w-4 text-slate-400 transition-transform [details[open]>summary>&]:rotate-90"
+          aria-hidden="true"
+        >
           ▸
         </span>
         {label}
@@ -52,14 +65,28 @@ function Node({ name, value, depth, openDepth }: { name?: string; value: unknown
         </span>
       </summary>
       {entries.map(([k, v]) => (
-        <Node key={k} name={Array.isArray(value) ? undefined : k} value={v} depth={depth + 1} openDepth={openDepth} />
+        <Node
+          key={k}
+          name={Array.isArray(value) ? undefined : k}
+          value={v}
+          depth={depth + 1}
+          openDepth={openDepth}
+        />
       ))}
       <div className="-ml-0 text-slate-500">{brackets[1]}</div>
     </details>
   );
 }
 
-export function JsonView({ value, openDepth = 2, label }: { value: unknown; openDepth?: number; label?: string }) {
+export function JsonView({
+  value,
+  openDepth = 2,
+  label,
+}: {
+  value: unknown;
+  openDepth?: number;
+  label?: string;
+}) {
   const [copied, setCopied] = useState(false);
   const text = JSON.stringify(value, null, 2) ?? "null";
   return (
@@ -77,7 +104,10 @@ export function JsonView({ value, openDepth = 2, label }: { value: unknown; open
       >
         {copied ? "Copied" : "Copy"}
       </button>
-      <div className="max-h-96 overflow-auto py-2 pr-14 font-mono text-xs leading-5 text-slate-800" aria-label={label}>
+      <div
+        className="max-h-96 overflow-auto py-2 pr-14 font-mono text-xs leading-5 text-slate-800"
+        aria-label={label}
+      >
         <div className="-ml-4">
           <Node value={value} depth={0} openDepth={openDepth} />
         </div>

@@ -18,7 +18,14 @@ export interface ModalProps {
   width?: string;
 }
 
-export function Modal({ open, title, description, onClose, children, width = "max-w-lg" }: ModalProps) {
+export function Modal({
+  open,
+  title,
+  description,
+  onClose,
+  children,
+  width = "max-w-lg",
+}: ModalProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descId = useId();

@@ -12,8 +12,18 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { layoutGraph, type GraphEdge, type GraphNode, type Position } from "./graph";
-import { nodeTypes, type RunFlowNode } from "./RunNode";
+import { innerPosition } from "../dag/convert";
+import { groupSize, layoutGraph, type GraphEdge, type GraphNode, type Position } from "./graph";
+import {
+  RunBranch,
+  RunGroup,
+  runEdgeTypes,
+  type Branch,
+  type RunBranchEdge,
+  type RunBranchNode,
+  type RunGroupNode,
+} from "./RunGroupNode";
+import { RunNode, type RunFlowNode } from "./RunNode";
 import { useRunStoreApi } from "./store";
 import type { Definition } from "./types";
 
@@ -26,6 +36,21 @@ function subtitle(node: GraphNode): string {
     return body.model || body.function || "";
   }
   return "";
+}
+
+const NO_DEPS: string[] = [];
+
+/** At module scope, as React Flow wants. */
+const nodeTypes = { run: RunNode, runGroup: RunGroup, runBranch: RunBranch };
+
+type CanvasNode = RunFlowNode | RunGroupNode | RunBranchNode;
+
+function specDetail(spec: unknown): { label: string; detail: string } {
+  const s = (spec ?? {}) as { name?: string; type?: string; model?: string; function?: string };
+  return {
+    label: s.name || (s.type ? s.type.replace("_", " ") : "step"),
+    detail: s.model || s.function || "",
+  };
 }
 
 const FIT = { padding: 0.2, maxZoom: 1.2 };
@@ -41,15 +66,25 @@ function FitOnResize() {
   return null;
 }
 
-export function RunCanvas({ definition, nodes, edges }: { definition: Definition; nodes: GraphNode[]; edges: GraphEdge[] }) {
+export function RunCanvas({
+  definition,
+  nodes,
+  edges,
+}: {
+  definition: Definition;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}) {
   const [positions, setPositions] = useState<Record<string, Position> | null>(null);
   const [layoutError, setLayoutError] = useState<string | null>(null);
   const store = useRunStoreApi();
   // Stable, so passing it re-renders no node; toggles the side panel.
   const onNodeClick = useCallback(
-    (_: unknown, node: RunFlowNode) => {
+    (_: unknown, node: CanvasNode) => {
       const { selected, select } = store.getState();
-      select(selected === node.id ? null : node.id);
+      // A branch card shows its conditional.
+      const id = node.type === "runBranch" ? node.data.parent : node.id;
+      select(selected === id ? null : id);
     },
     [store],
   );
@@ -62,52 +97,135 @@ export function RunCanvas({ definition, nodes, edges }: { definition: Definition
         if (cancelled) return;
         // Fall back to a simple grid rather than showing nothing.
         setLayoutError(e instanceof Error ? e.message : String(e));
-        setPositions(Object.fromEntries(nodes.map((n, i) => [n.id, { x: (i % 4) * 260, y: Math.floor(i / 4) * 120 }])));
+        setPositions(
+          Object.fromEntries(
+            nodes.map((n, i) => [n.id, { x: (i % 4) * 260, y: Math.floor(i / 4) * 120 }]),
+          ),
+        );
       });
     return () => {
       cancelled = true;
     };
   }, [definition, nodes, edges]);
 
-  const flowNodes = useMemo<RunFlowNode[]>(
-    () =>
-      positions
-        ? nodes.map((n) => ({
-            id: n.id,
-            type: "run",
-            position: positions[n.id] ?? { x: 0, y: 0 },
-            data: { stepId: n.id, label: n.step.name || n.id, stepType: n.step.type, detail: subtitle(n) },
-            draggable: false,
-            connectable: false,
-            selectable: false,
-          }))
-        : [],
-    [nodes, positions],
-  );
-  const flowEdges = useMemo<Edge[]>(
-    () =>
-      edges.map((e) => ({
+  const dependsOn = useMemo(() => {
+    const out: Record<string, string[]> = {};
+    for (const e of edges) (out[e.target] ??= []).push(e.source);
+    return out;
+  }, [edges]);
+  const flowNodes = useMemo<CanvasNode[]>(() => {
+    if (!positions) return [];
+    const out: CanvasNode[] = [];
+    for (const n of nodes) {
+      const position = positions[n.id] ?? { x: 0, y: 0 };
+      const size = groupSize(n.step.type);
+      const common = { draggable: false, connectable: false, selectable: false };
+      if (!size) {
+        out.push({
+          id: n.id,
+          type: "run",
+          position,
+          data: {
+            stepId: n.id,
+            label: n.step.name || n.id,
+            stepType: n.step.type,
+            detail: subtitle(n),
+            dependsOn: dependsOn[n.id] ?? NO_DEPS,
+          },
+          ...common,
+        });
+        continue;
+      }
+      const loop = n.step.type === "loop";
+      out.push({
+        id: n.id,
+        type: "runGroup",
+        position,
+        width: size.width,
+        height: size.height,
+        data: {
+          stepId: n.id,
+          label: n.step.name || n.id,
+          stepType: loop ? "loop" : "conditional",
+          detail: loop ? String(n.step.iterate_over ?? "") : String(n.step.condition ?? ""),
+          maxIterations: (n.step as { max_iterations?: number }).max_iterations,
+          parallel: !!n.step.parallel,
+          body: loop ? subtitle(n) : undefined,
+        },
+        ...common,
+      });
+      if (loop) continue;
+      for (const branch of ["if_true", "if_false"] as Branch[]) {
+        if (!n.step[branch]) continue;
+        out.push({
+          id: `${n.id}.${branch}`,
+          type: "runBranch",
+          parentId: n.id,
+          extent: "parent",
+          position: innerPosition(branch),
+          data: { parent: n.id, branch, ...specDetail(n.step[branch]) },
+          ...common,
+        });
+      }
+    }
+    return out;
+  }, [nodes, positions, dependsOn]);
+  const flowEdges = useMemo<(Edge | RunBranchEdge)[]>(
+    () => [
+      // A conditional's branches: the taken one highlighted, the other dimmed (live).
+      ...nodes.flatMap((n) =>
+        n.step.type !== "conditional"
+          ? []
+          : (["if_true", "if_false"] as Branch[])
+              .filter((branch) => !!n.step[branch])
+              .map((branch): RunBranchEdge => ({
+                id: `branch:${n.id}:${branch}`,
+                source: n.id,
+                sourceHandle: branch,
+                target: `${n.id}.${branch}`,
+                type: "runBranch",
+                data: { runKey: `${n.id}.${branch}` },
+                focusable: false,
+                selectable: false,
+                zIndex: 1,
+              })),
+      ),
+      ...edges.map((e) => ({
         id: e.id,
         source: e.source,
         target: e.target,
         type: "default",
         markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color: "#94a3b8" },
-        style: { stroke: "#94a3b8", strokeWidth: 1.5, ...(e.orderOnly ? { strokeDasharray: "4 4" } : {}) },
+        style: {
+          stroke: "#94a3b8",
+          strokeWidth: 1.5,
+          ...(e.orderOnly ? { strokeDasharray: "4 4" } : {}),
+        },
         focusable: false,
         selectable: false,
       })),
-    [edges],
+    ],
+    [edges, nodes],
   );
 
   if (!positions) {
-    return <div className="flex h-full items-center justify-center text-sm text-slate-400">Laying out the graph…</div>;
+    return (
+      <div className="flex h-full items-center justify-center text-sm text-slate-400">
+        Laying out the graph…
+      </div>
+    );
   }
   return (
-    <div className="h-full w-full" data-testid="run-canvas" data-layout-error={layoutError ?? undefined}>
+    <div
+      className="h-full w-full"
+      data-testid="run-canvas"
+      data-layout-error={layoutError ?? undefined}
+    >
       <ReactFlow
         nodes={flowNodes}
         edges={flowEdges}
         nodeTypes={nodeTypes}
+        edgeTypes={runEdgeTypes}
         onNodeClick={onNodeClick}
         fitView
         fitViewOptions={FIT}

@@ -14,7 +14,15 @@ import { EXECUTION_TERMINAL, type ExecutionDetail } from "./types";
 
 const CARD = "rounded-lg border border-slate-200 bg-white shadow-sm";
 
-function Elapsed({ startedAt, completedAt, running }: { startedAt: string | null; completedAt: string | null; running: boolean }) {
+function Elapsed({
+  startedAt,
+  completedAt,
+  running,
+}: {
+  startedAt: string | null;
+  completedAt: string | null;
+  running: boolean;
+}) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!running) return;
@@ -23,6 +31,24 @@ function Elapsed({ startedAt, completedAt, running }: { startedAt: string | null
   }, [running]);
   const seconds = secondsBetween(startedAt, completedAt ?? (running ? now : null));
   return <span data-testid="run-elapsed">{formatDuration(seconds)}</span>;
+}
+
+/** When a running execution should end, as the server estimated it. */
+function EstimatedEnd({ at }: { at: string }) {
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return null;
+  return (
+    <div className="text-sm">
+      <div className="text-xs text-slate-500">Estimated end</div>
+      <div
+        className="font-medium text-slate-800 tabular-nums"
+        data-testid="run-eta"
+        title={d.toLocaleString()}
+      >
+        {d.toLocaleTimeString(undefined, { hour12: false })}
+      </div>
+    </div>
+  );
 }
 
 function ConnectionIndicator() {
@@ -68,7 +94,10 @@ function ConnectionIndicator() {
   }
   if (connection === "open" && status && !EXECUTION_TERMINAL.has(status)) {
     return (
-      <span className="inline-flex items-center gap-1.5 text-xs font-medium text-emerald-700" data-testid="live">
+      <span
+        className="inline-flex items-center gap-1.5 text-xs font-medium text-emerald-700"
+        data-testid="live"
+      >
         <span className="h-1.5 w-1.5 rounded-full bg-emerald-500" aria-hidden="true" />
         Live
       </span>
@@ -98,6 +127,7 @@ export function RunHeader({
   const style = statusStyle(status);
   const running = status === "running" || status === "queued";
   const pct = Math.round(progress * 100);
+  const eta = running ? (detail?.estimated_completion ?? null) : null;
 
   return (
     <section className={clsx(CARD, "px-5 py-4")} aria-label="Run summary">
@@ -105,9 +135,14 @@ export function RunHeader({
         <div className="min-w-0">
           <div className="flex flex-wrap items-center gap-2">
             <h2 className="text-lg font-semibold text-slate-900">Run</h2>
-            <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">{executionId}</code>
+            <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">
+              {executionId}
+            </code>
             <span
-              className={clsx("inline-flex items-center gap-1.5 rounded-full px-2.5 py-0.5 text-sm font-medium ring-1", style.badge)}
+              className={clsx(
+                "inline-flex items-center gap-1.5 rounded-full px-2.5 py-0.5 text-sm font-medium ring-1",
+                style.badge,
+              )}
               data-testid="run-status"
               data-status={status ?? ""}
             >
@@ -132,17 +167,27 @@ export function RunHeader({
             {resumedFrom && (
               <>
                 {" · resumed from "}
-                <a className="text-brand-600 underline hover:text-brand-700" href={runUrl(workflowId, resumedFrom)}>
+                <a
+                  className="text-brand-600 underline hover:text-brand-700"
+                  href={runUrl(workflowId, resumedFrom)}
+                >
                   {resumedFrom}
                 </a>
               </>
             )}
           </p>
         </div>
-        {canExecute && <RunActions workflowId={workflowId} executionId={executionId} status={status} />}
+        {canExecute && (
+          <RunActions workflowId={workflowId} executionId={executionId} status={status} />
+        )}
       </div>
 
-      <div className="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-[1fr_auto_auto]">
+      <div
+        className={clsx(
+          "mt-4 grid grid-cols-1 gap-4",
+          eta ? "sm:grid-cols-[1fr_auto_auto_auto]" : "sm:grid-cols-[1fr_auto_auto]",
+        )}
+      >
         <div>
           <div className="mb-1 flex justify-between text-xs text-slate-500">
             <span id="run-progress-label">Progress</span>
@@ -184,12 +229,21 @@ export function RunHeader({
             {formatCost(cost)}
           </div>
         </div>
+        {eta && <EstimatedEnd at={eta} />}
       </div>
     </section>
   );
 }
 
-function RunActions({ workflowId, executionId, status }: { workflowId: string; executionId: string; status: string | null }) {
+function RunActions({
+  workflowId,
+  executionId,
+  status,
+}: {
+  workflowId: string;
+  executionId: string;
+  status: string | null;
+}) {
   const [confirming, setConfirming] = useState(false);
   const cancel = useCancel(workflowId, executionId);
   const resume = useResume(workflowId, executionId);
@@ -201,8 +255,18 @@ function RunActions({ workflowId, executionId, status }: { workflowId: string; e
     <div className="flex flex-col items-end gap-1">
       <div className="flex gap-2">
         {active && (
-          <button type="button" className={SECONDARY} onClick={() => setConfirming(true)} disabled={cancel.isPending}>
-            <svg viewBox="0 0 20 20" fill="currentColor" className="h-4 w-4 text-red-600" aria-hidden="true">
+          <button
+            type="button"
+            className={SECONDARY}
+            onClick={() => setConfirming(true)}
+            disabled={cancel.isPending}
+          >
+            <svg
+              viewBox="0 0 20 20"
+              fill="currentColor"
+              className="h-4 w-4 text-red-600"
+              aria-hidden="true"
+            >
               <path d="M5.25 3A2.25 2.25 0 0 0 3 5.25v9.5A2.25 2.25 0 0 0 5.25 17h9.5A2.25 2.25 0 0 0 17 14.75v-9.5A2.25 2.25 0 0 0 14.75 3h-9.5Z" />
             </svg>
             {cancel.isPending ? "Cancelling…" : "Cancel run"}
@@ -216,12 +280,17 @@ function RunActions({ workflowId, executionId, status }: { workflowId: string; e
             onClick={() => {
               setError(null);
               resume.mutate(undefined, {
-                onSuccess: (started) => window.location.assign(runUrl(workflowId, started.execution_id)),
+                onSuccess: (started) =>
+                  window.location.assign(runUrl(workflowId, started.execution_id)),
                 onError: (e) => setError(e.message),
               });
             }}
           >
-            {resume.isPending || resume.isSuccess ? "Resuming…" : status === "cancelled" ? "Resume" : "Resume from failure"}
+            {resume.isPending || resume.isSuccess
+              ? "Resuming…"
+              : status === "cancelled"
+                ? "Resume"
+                : "Resume from failure"}
           </button>
         )}
       </div>
@@ -238,7 +307,12 @@ function RunActions({ workflowId, executionId, status }: { workflowId: string; e
         width="max-w-md"
       >
         <div className="flex justify-end gap-2">
-          <button type="button" className={SECONDARY} onClick={() => setConfirming(false)} data-autofocus="">
+          <button
+            type="button"
+            className={SECONDARY}
+            onClick={() => setConfirming(false)}
+            data-autofocus=""
+          >
             Keep running
           </button>
           <button

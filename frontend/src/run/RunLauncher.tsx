@@ -33,7 +33,12 @@ export function RunLauncher({ workflowId, canExecute }: RunLauncherProps) {
   }
   return (
     <>
-      <button type="button" className={PRIMARY} onClick={() => setOpen(true)} aria-haspopup="dialog">
+      <button
+        type="button"
+        className={PRIMARY}
+        onClick={() => setOpen(true)}
+        aria-haspopup="dialog"
+      >
         <PlayIcon />
         Run
       </button>
@@ -45,4 +50,3 @@ export function RunLauncher({ workflowId, canExecute }: RunLauncherProps) {
     </>
   );
 }
-

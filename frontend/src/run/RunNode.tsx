@@ -7,7 +7,10 @@ import clsx from "clsx";
 import { memo } from "react";
 import { loopSummary } from "./reducer";
 import { statusStyle } from "./status";
+import { StatusMark } from "./StatusMark";
 import { useRun } from "./store";
+import type { WaitingReason } from "./types";
+import { useWaiting } from "./useWaiting";
 
 export type RunNodeData = {
   stepId: string;
@@ -15,6 +18,8 @@ export type RunNodeData = {
   stepType: string;
   /** Model or function the step uses, for the subtitle. */
   detail: string;
+  /** The steps it depends on (for "Waiting for …" as they finish). */
+  dependsOn: string[];
 };
 
 export type RunFlowNode = Node<RunNodeData, "run">;
@@ -41,7 +46,7 @@ const TYPE_LABELS: Record<string, string> = {
   data_collection: "Data collection",
 };
 
-function LoopSummaryLine({ stepId }: { stepId: string }) {
+export function LoopSummaryLine({ stepId }: { stepId: string }) {
   const counts = useRun((s) => s.children[stepId]);
   const known = useRun((s) => s.loopTotals[stepId]);
   const sum = loopSummary(counts, known);
@@ -68,18 +73,60 @@ function LoopSummaryLine({ stepId }: { stepId: string }) {
 function BranchLine({ stepId }: { stepId: string }) {
   const yes = useRun((s) => s.steps[`${stepId}.if_true`]?.status);
   const no = useRun((s) => s.steps[`${stepId}.if_false`]?.status);
-  const taken = yes && yes !== "skipped" && yes !== "pending" ? "if_true" : no && no !== "skipped" && no !== "pending" ? "if_false" : null;
+  const taken =
+    yes && yes !== "skipped" && yes !== "pending"
+      ? "if_true"
+      : no && no !== "skipped" && no !== "pending"
+        ? "if_false"
+        : null;
   if (!taken) return null;
   return <span className="text-slate-500">Branch: {taken === "if_true" ? "true" : "false"}</span>;
 }
 
+/** A warning that the step completed with an empty result, and why (its tooltip too). */
+function EmptyResultBadge({ reason }: { reason: string | undefined }) {
+  if (!reason) return null;
+  return (
+    <span
+      className="mt-1 flex items-center gap-1 truncate rounded bg-amber-50 px-1.5 py-0.5 text-[11px] font-medium text-amber-800 ring-1 ring-amber-200"
+      title={reason}
+      data-testid="empty-result"
+      role="status"
+    >
+      <span aria-hidden="true">⚠</span>
+      <span className="truncate">{reason}</span>
+    </span>
+  );
+}
+
+/** Why the step waits, on one line; the whole message in its tooltip. */
+function WaitingLine({ waiting }: { waiting: WaitingReason }) {
+  const warn =
+    waiting.reason === "stalled" || (waiting.reason === "queue" && waiting.consumers === 0);
+  return (
+    <span
+      className={clsx("block truncate", warn ? "text-red-700" : "text-slate-500")}
+      title={waiting.message}
+      data-waiting={waiting.reason}
+    >
+      {waiting.message}
+    </span>
+  );
+}
+
 function RunNodeView({ data }: NodeProps<RunFlowNode>) {
-  const { stepId } = data;
+  const { stepId, stepType } = data;
   countRender(stepId);
   const step = useRun((s) => s.steps[stepId]);
   const selected = useRun((s) => s.selected === stepId);
+  // said by the step's completed event, or by the detail API (a page opened later)
+  const empty = useRun((s) => s.steps[stepId]?.emptyReason ?? s.emptyReasons[stepId]);
+  const waiting = useWaiting({ key: stepId, stepType, dependsOn: data.dependsOn });
   const status = step?.status ?? "pending";
   const style = statusStyle(status);
+  // A composite's own children are its summary line; any other reason is worth a line.
+  const composite = stepType === "loop" || stepType === "conditional";
+  const waitingLine = waiting && !(composite && waiting.reason === "children") ? waiting : null;
   return (
     <div
       className={clsx(
@@ -90,23 +137,34 @@ function RunNodeView({ data }: NodeProps<RunFlowNode>) {
       data-step-id={stepId}
       data-status={status}
     >
-      <Handle type="target" position={Position.Left} isConnectable={false} className="!h-2 !w-2 !border-0 !bg-slate-300" />
+      <Handle
+        type="target"
+        position={Position.Left}
+        isConnectable={false}
+        className="!h-2 !w-2 !border-0 !bg-slate-300"
+      />
       {/* The click (mouse, Enter or Space) bubbles to React Flow's onNodeClick, which
           selects the step; React Flow only lets pointer events reach a node that has
           a click handler when nodes are neither draggable nor selectable. */}
       <button
         type="button"
         className="nodrag nopan block w-full cursor-pointer rounded-md px-3 py-2 text-left focus-visible:outline-2 focus-visible:outline-brand-500"
-        aria-label={`${data.label}: ${style.label}. Show details`}
+        aria-label={`${data.label}: ${style.label}${waiting ? `. ${waiting.message}` : ""}${empty ? `. Warning: ${empty}` : ""}. Show details`}
         aria-pressed={selected}
       >
         <span className="flex items-center justify-between gap-2">
           <span className="truncate text-sm font-semibold text-slate-800" title={data.label}>
             {data.label}
           </span>
-          <span className={clsx("inline-flex shrink-0 items-center gap-1 rounded-full px-2 py-0.5 text-[11px] font-medium ring-1", style.badge)}>
-            <span className={clsx("h-1.5 w-1.5 rounded-full", style.dot)} aria-hidden="true" />
-            {style.label}
+          <span
+            className={clsx(
+              "inline-flex shrink-0 items-center gap-1 rounded-full px-2 py-0.5 text-[11px] font-medium ring-1",
+              style.badge,
+            )}
+            title={style.short ? style.label : undefined}
+          >
+            <StatusMark style={style} />
+            {style.short ?? style.label}
           </span>
         </span>
         <span className="mt-0.5 block truncate text-xs text-slate-500">
@@ -114,7 +172,9 @@ function RunNodeView({ data }: NodeProps<RunFlowNode>) {
           {data.detail ? ` · ${data.detail}` : ""}
         </span>
         <span className="mt-1 block text-xs">
-          {data.stepType === "loop" ? (
+          {waitingLine ? (
+            <WaitingLine waiting={waitingLine} />
+          ) : data.stepType === "loop" ? (
             <LoopSummaryLine stepId={stepId} />
           ) : data.stepType === "conditional" ? (
             <BranchLine stepId={stepId} />
@@ -127,8 +187,14 @@ function RunNodeView({ data }: NodeProps<RunFlowNode>) {
             <span className="text-amber-700">Attempt {step.attempt}</span>
           ) : null}
         </span>
+        <EmptyResultBadge reason={empty} />
       </button>
-      <Handle type="source" position={Position.Right} isConnectable={false} className="!h-2 !w-2 !border-0 !bg-slate-300" />
+      <Handle
+        type="source"
+        position={Position.Right}
+        isConnectable={false}
+        className="!h-2 !w-2 !border-0 !bg-slate-300"
+      />
     </div>
   );
 }

@@ -69,7 +69,11 @@ function RunView({ workflowId, executionId, canExecute }: RunPageProps) {
   const selected = useRun((s) => s.selected);
   const select = useRun((s) => s.select);
   const setLoopTotals = useRun((s) => s.setLoopTotals);
-  const loopIds = useMemo(() => graph?.nodes.filter((n) => n.step.type === "loop").map((n) => n.id) ?? [], [graph]);
+  const setMaxParallel = useRun((s) => s.setMaxParallel);
+  const loopIds = useMemo(
+    () => graph?.nodes.filter((n) => n.step.type === "loop").map((n) => n.id) ?? [],
+    [graph],
+  );
   const loopStatuses = useRun((s) => loopIds.map((id) => s.steps[id]?.status ?? "").join(","));
 
   // What only the REST API has (results, final result, loop sizes) is read again when
@@ -80,15 +84,28 @@ function RunView({ workflowId, executionId, canExecute }: RunPageProps) {
     }
   }, [status, queryClient, workflowId, executionId]);
   useEffect(() => {
-    if (loopStatuses.includes("running")) {
+    // A loop that started waits for its iterations ("running" from an older server).
+    if (/(^|,)(waiting|running)(,|$)/.test(loopStatuses)) {
       void queryClient.invalidateQueries({ queryKey: runKeys.execution(workflowId, executionId) });
     }
   }, [loopStatuses, queryClient, workflowId, executionId]);
   useEffect(() => {
     const totals: Record<string, number> = {};
-    for (const s of detail.data?.steps ?? []) if (s.iterations?.total) totals[s.id] = s.iterations.total;
+    for (const s of detail.data?.steps ?? [])
+      if (s.iterations?.total) totals[s.id] = s.iterations.total;
     if (Object.keys(totals).length) setLoopTotals(totals);
   }, [detail.data, setLoopTotals]);
+  const setEmptyReasons = useRun((s) => s.setEmptyReasons);
+  useEffect(() => {
+    const reasons: Record<string, string> = {};
+    for (const s of detail.data?.steps ?? [])
+      if (s.empty_result) reasons[s.id] = s.empty_reason || "empty result";
+    if (Object.keys(reasons).length) setEmptyReasons(reasons);
+  }, [detail.data, setEmptyReasons]);
+  const configuredLimit = Number(detail.data?.config?.max_parallel_steps);
+  useEffect(() => {
+    if (configuredLimit > 0) setMaxParallel(configuredLimit);
+  }, [configuredLimit, setMaxParallel]);
 
   // The socket does not connect (a proxy without websockets, the server restarting):
   // show the REST detail meanwhile and read it again every few seconds.
@@ -115,7 +132,9 @@ function RunView({ workflowId, executionId, canExecute }: RunPageProps) {
     select(null);
     if (stepId) {
       requestAnimationFrame(() =>
-        document.querySelector<HTMLElement>(`[data-step-id="${CSS.escape(stepId)}"] button`)?.focus(),
+        document
+          .querySelector<HTMLElement>(`[data-step-id="${CSS.escape(stepId)}"] button`)
+          ?.focus(),
       );
     }
   }, [selected, select]);
@@ -132,12 +151,16 @@ function RunView({ workflowId, executionId, canExecute }: RunPageProps) {
   // the header says live updates stopped.
   const notFound =
     (refusal?.code === 4404 && !ready) ||
-    (detail.error instanceof ApiError && (detail.error.status === 404 || detail.error.status === 403));
+    (detail.error instanceof ApiError &&
+      (detail.error.status === 404 || detail.error.status === 403));
   if (notFound) {
     return (
       <EmptyState title="Run not found">
         This run does not exist, or you do not have access to it.{" "}
-        <a className="text-brand-600 underline hover:text-brand-700" href={`/workflows/${encodeURIComponent(workflowId)}/runs/`}>
+        <a
+          className="text-brand-600 underline hover:text-brand-700"
+          href={`/workflows/${encodeURIComponent(workflowId)}/runs/`}
+        >
           See all runs of this workflow
         </a>
         .
@@ -145,13 +168,19 @@ function RunView({ workflowId, executionId, canExecute }: RunPageProps) {
     );
   }
   if (refusal && !ready) {
-    return <EmptyState title="Live updates are unavailable">{describeRefusal(refusal.code)}</EmptyState>;
+    return (
+      <EmptyState title="Live updates are unavailable">{describeRefusal(refusal.code)}</EmptyState>
+    );
   }
   if (detail.isError) {
     return (
       <EmptyState title="Could not load this run">
         {detail.error.message}{" "}
-        <button type="button" className="text-brand-600 underline" onClick={() => void detail.refetch()}>
+        <button
+          type="button"
+          className="text-brand-600 underline"
+          onClick={() => void detail.refetch()}
+        >
           Try again
         </button>
       </EmptyState>
@@ -159,17 +188,30 @@ function RunView({ workflowId, executionId, canExecute }: RunPageProps) {
   }
 
   const stepDef = selected ? graph?.nodes.find((n) => n.id === selected)?.step : undefined;
+  const stepDeps = selected
+    ? (graph?.edges.filter((e) => e.target === selected).map((e) => e.source) ?? [])
+    : [];
   return (
     <div className="space-y-4" data-testid="run-page" data-execution-id={executionId}>
-      <RunHeader workflowId={workflowId} executionId={executionId} canExecute={canExecute} detail={detail.data} />
+      <RunHeader
+        workflowId={workflowId}
+        executionId={executionId}
+        canExecute={canExecute}
+        detail={detail.data}
+      />
       <div className="flex flex-col gap-4 lg:flex-row">
         <div className={clsx(CARD, "relative h-[520px] min-w-0 flex-1 overflow-hidden")}>
           {version.isError ? (
-            <div className="flex h-full items-center justify-center text-sm text-red-600" role="alert">
+            <div
+              className="flex h-full items-center justify-center text-sm text-red-600"
+              role="alert"
+            >
               Could not load the workflow definition: {version.error.message}
             </div>
           ) : !graph || !definition || !ready ? (
-            <div className="flex h-full items-center justify-center text-sm text-slate-400">Loading the run…</div>
+            <div className="flex h-full items-center justify-center text-sm text-slate-400">
+              Loading the run…
+            </div>
           ) : (
             <RunCanvas definition={definition} nodes={graph.nodes} edges={graph.edges} />
           )}
@@ -180,6 +222,7 @@ function RunView({ workflowId, executionId, canExecute }: RunPageProps) {
               key={selected}
               stepId={selected}
               step={stepDef}
+              dependsOn={stepDeps}
               detail={detail.data}
               detailFetching={detail.isFetching}
               refetchDetail={() => void detail.refetch()}

@@ -1,8 +1,9 @@
 // The definition's DAG for the run view: one node per top-level step, an edge per
 // dependency (`depends_on` plus every `${step.result}` reference), and positions
 // from the definition's `ui.nodes` when every step has one, else ELK's layered
-// layout. Loops and branches stay one node each: their iterations are a summary.
+// layout. Conditionals and loops are groups (RunGroupNode) of the editor's size.
 
+import { GROUP_HEADER, GROUP_ROW, GROUP_WIDTH } from "../dag/convert";
 import type { Definition, DefinitionStep } from "./types";
 
 export interface GraphNode {
@@ -28,7 +29,10 @@ export function referencedSteps(step: DefinitionStep): Set<string> {
   return found;
 }
 
-export function definitionGraph(definition: Definition): { nodes: GraphNode[]; edges: GraphEdge[] } {
+export function definitionGraph(definition: Definition): {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+} {
   const ids = new Set<string>();
   const nodes: GraphNode[] = [];
   for (const step of definition.steps ?? []) {
@@ -57,7 +61,10 @@ export const NODE_WIDTH = 220;
 export const NODE_HEIGHT = 76;
 
 /** The stored editor positions, if every node has one. */
-export function storedPositions(definition: Definition, nodes: GraphNode[]): Record<string, Position> | null {
+export function storedPositions(
+  definition: Definition,
+  nodes: GraphNode[],
+): Record<string, Position> | null {
   const stored = definition.ui?.nodes;
   if (!stored) return null;
   const out: Record<string, Position> = {};
@@ -69,8 +76,18 @@ export function storedPositions(definition: Definition, nodes: GraphNode[]): Rec
   return out;
 }
 
+/** A run's group sizes: the editor's, so positions saved by the editor never overlap. */
+export function groupSize(type: string): { width: number; height: number } | null {
+  if (type === "conditional") return { width: GROUP_WIDTH, height: GROUP_HEADER + 2 * GROUP_ROW };
+  if (type === "loop") return { width: GROUP_WIDTH, height: GROUP_HEADER + GROUP_ROW };
+  return null;
+}
+
 /** ELK's layered layout, left to right (elkjs is loaded only when needed). */
-export async function elkPositions(nodes: GraphNode[], edges: GraphEdge[]): Promise<Record<string, Position>> {
+export async function elkPositions(
+  nodes: GraphNode[],
+  edges: GraphEdge[],
+): Promise<Record<string, Position>> {
   const { default: ELK } = await import("elkjs/lib/elk.bundled.js");
   const elk = new ELK();
   const graph = await elk.layout({
@@ -82,7 +99,10 @@ export async function elkPositions(nodes: GraphNode[], edges: GraphEdge[]): Prom
       "elk.spacing.nodeNode": "36",
       "elk.edgeRouting": "SPLINES",
     },
-    children: nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
+    children: nodes.map((n) => ({
+      id: n.id,
+      ...(groupSize(n.step.type) ?? { width: NODE_WIDTH, height: NODE_HEIGHT }),
+    })),
     edges: edges.map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] })),
   });
   const out: Record<string, Position> = {};

@@ -20,20 +20,36 @@ describe("inputForm", () => {
     expect(form.secretFields).toEqual(["api_key", "token"]);
     expect(form.uiSchema.api_key["ui:widget"]).toBe("password");
     expect(form.uiSchema.token["ui:widget"]).toBe("password");
-    expect(form.uiSchema["ui:order"]).toEqual(["text", "api_key", "token", "count", "mode", "tags", "options", "flag", "*"]);
+    expect(form.uiSchema["ui:order"]).toEqual([
+      "text",
+      "api_key",
+      "token",
+      "count",
+      "mode",
+      "tags",
+      "options",
+      "flag",
+      "*",
+    ]);
   });
 
   it("requires what has no default and is not optional", () => {
     expect(form.schema.required).toEqual(["text", "api_key", "token", "tags", "flag"]);
     expect(form.schema.properties?.count).toMatchObject({ type: "integer", default: 3 });
     expect(form.schema.properties?.mode).toMatchObject({ type: "string", enum: ["fast", "slow"] });
-    expect(form.schema.properties?.tags).toMatchObject({ type: "array", items: { type: "string" } });
+    expect(form.schema.properties?.tags).toMatchObject({
+      type: "array",
+      items: { type: "string" },
+    });
   });
 
   it("edits objects as JSON text and parses them back", () => {
     expect(form.jsonFields).toEqual(["options"]);
     expect(form.schema.properties?.options).toMatchObject({ type: "string" });
-    const inputs = formToInputs({ text: "hi", api_key: "k", token: "t", count: 3, options: '{"a": 1}', mode: undefined }, form);
+    const inputs = formToInputs(
+      { text: "hi", api_key: "k", token: "t", count: 3, options: '{"a": 1}', mode: undefined },
+      form,
+    );
     expect(inputs).toEqual({ text: "hi", api_key: "k", token: "t", count: 3, options: { a: 1 } });
   });
 
@@ -42,7 +58,9 @@ describe("inputForm", () => {
     try {
       formToInputs({ options: "{nope" }, form);
     } catch (e) {
-      expect(submitErrors(e, form).inputs).toEqual({ options: { __errors: ["is not valid JSON"] } });
+      expect(submitErrors(e, form).inputs).toEqual({
+        options: { __errors: ["is not valid JSON"] },
+      });
     }
   });
 
@@ -77,7 +95,9 @@ describe("submitErrors", () => {
       message: "execution_config.timeout: Ensure this value is greater than or equal to 1.",
       fields: { "execution_config.timeout": ["Ensure this value is greater than or equal to 1."] },
     });
-    expect(submitErrors(error, form).config).toEqual({ timeout: "Ensure this value is greater than or equal to 1." });
+    expect(submitErrors(error, form).config).toEqual({
+      timeout: "Ensure this value is greater than or equal to 1.",
+    });
   });
 });
 
@@ -87,9 +107,19 @@ describe("definitionGraph", () => {
     steps: [
       { id: "a", type: "data_processing", function: "clean_text", input: "${workflow.input.text}" },
       { id: "b", type: "inference", model: "m", input: "Summarise ${a.result}" },
-      { id: "c", type: "aggregation", inputs: { x: "${a.result.items[0]}", y: "${ b.result }" }, depends_on: ["a"] },
+      {
+        id: "c",
+        type: "aggregation",
+        inputs: { x: "${a.result.items[0]}", y: "${ b.result }" },
+        depends_on: ["a"],
+      },
       { id: "d", type: "data_processing", function: "noop", depends_on: ["c"] },
-      { id: "l", type: "loop", iterate_over: "${d.result}", step: { type: "inference", input: "${loop.current_item}" } },
+      {
+        id: "l",
+        type: "loop",
+        iterate_over: "${d.result}",
+        step: { type: "inference", input: "${loop.current_item}" },
+      },
     ],
   };
 
@@ -112,7 +142,9 @@ describe("definitionGraph", () => {
 
   it("uses stored positions only when every step has one", () => {
     const { nodes } = definitionGraph(definition);
-    expect(storedPositions({ ...definition, ui: { nodes: { a: { x: 1, y: 2 } } } }, nodes)).toBeNull();
+    expect(
+      storedPositions({ ...definition, ui: { nodes: { a: { x: 1, y: 2 } } } }, nodes),
+    ).toBeNull();
     const all = Object.fromEntries(nodes.map((n, i) => [n.id, { x: i, y: 0 }]));
     expect(storedPositions({ ...definition, ui: { nodes: all } }, nodes)).toEqual(all);
   });

@@ -52,8 +52,9 @@ export function inputForm(inputSchema: Record<string, InputSpec> | undefined | n
       field.type = "string";
       ui["ui:widget"] = "textarea";
       ui["ui:options"] = { rows: 4 };
-      ui["ui:placeholder"] = spec.type === "object" ? '{"key": "value"}' : '[1, 2, 3]';
-      if (spec.default !== undefined && spec.default !== null) field.default = JSON.stringify(spec.default, null, 2);
+      ui["ui:placeholder"] = spec.type === "object" ? '{"key": "value"}' : "[1, 2, 3]";
+      if (spec.default !== undefined && spec.default !== null)
+        field.default = JSON.stringify(spec.default, null, 2);
       ui["ui:help"] = `JSON ${spec.type}`;
     } else if (spec.type === "array") {
       field.type = "array";
@@ -64,8 +65,14 @@ export function inputForm(inputSchema: Record<string, InputSpec> | undefined | n
       if (spec.type === "string" && !spec.enum) ui["ui:widget"] = "textarea";
       if (spec.type === "string" && !spec.enum) ui["ui:options"] = { rows: 2 };
     }
-    if (spec.enum && !jsonFields.includes(name) && field.type !== "array") field.enum = spec.enum as RJSFSchema["enum"];
-    if (field.default === undefined && spec.default !== undefined && spec.default !== null && !jsonFields.includes(name)) {
+    if (spec.enum && !jsonFields.includes(name) && field.type !== "array")
+      field.enum = spec.enum as RJSFSchema["enum"];
+    if (
+      field.default === undefined &&
+      spec.default !== undefined &&
+      spec.default !== null &&
+      !jsonFields.includes(name)
+    ) {
       field.default = spec.default as RJSFSchema["default"];
     }
     if (spec.type === "boolean" && field.default === undefined) field.default = false;
@@ -78,18 +85,28 @@ export function inputForm(inputSchema: Record<string, InputSpec> | undefined | n
 }
 
 function primitiveItems(spec: InputSpec): boolean {
-  const t = spec.items && typeof spec.items === "object" ? (spec.items as { type?: unknown }).type : undefined;
+  const t =
+    spec.items && typeof spec.items === "object"
+      ? (spec.items as { type?: unknown }).type
+      : undefined;
   return typeof t === "string" && PRIMITIVE.has(t);
 }
 
 export class InputParseError extends Error {
   constructor(public errors: Record<string, string>) {
-    super(Object.entries(errors).map(([k, v]) => `${k}: ${v}`).join("; "));
+    super(
+      Object.entries(errors)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join("; "),
+    );
   }
 }
 
 /** The execute request's `inputs` from the form's data (JSON fields parsed). */
-export function formToInputs(data: Record<string, unknown> | undefined, form: InputForm): Record<string, unknown> {
+export function formToInputs(
+  data: Record<string, unknown> | undefined,
+  form: InputForm,
+): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const [name, value] of Object.entries(data ?? {})) {
@@ -149,8 +166,10 @@ export function submitErrors(error: unknown, form?: InputForm): SubmitErrors {
   if (body.fields && typeof body.fields === "object") {
     for (const [path, messages] of Object.entries(body.fields as Record<string, unknown>)) {
       const text = Array.isArray(messages) ? messages.map(String).join(" ") : String(messages);
-      if (path.startsWith("execution_config.")) out.config[path.slice("execution_config.".length)] = text;
-      else if (path.startsWith("inputs.")) addError(out.inputs, path.slice("inputs.".length).split(/[.[]/)[0], text);
+      if (path.startsWith("execution_config."))
+        out.config[path.slice("execution_config.".length)] = text;
+      else if (path.startsWith("inputs."))
+        addError(out.inputs, path.slice("inputs.".length).split(/[.[]/)[0], text);
     }
   }
   return out;

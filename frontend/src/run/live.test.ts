@@ -41,7 +41,9 @@ class FakeSocket extends EventTarget {
   }
   serverClose(code: number, reason = "") {
     this.readyState = 3;
-    this.dispatchEvent(Object.assign(new Event("close"), { code, reason, wasClean: code !== 1006 }));
+    this.dispatchEvent(
+      Object.assign(new Event("close"), { code, reason, wasClean: code !== 1006 }),
+    );
   }
 }
 
@@ -56,7 +58,17 @@ const snapshot = (lastSeq: number): ServerMessage => ({
   completed_at: null,
   total_cost: 0,
   steps: [
-    { key: "a", step_id: "a", status: "queued", attempt: 0, model_used: "", error_type: "", cost: 0, started_at: null, completed_at: null },
+    {
+      key: "a",
+      step_id: "a",
+      status: "queued",
+      attempt: 0,
+      model_used: "",
+      error_type: "",
+      cost: 0,
+      started_at: null,
+      completed_at: null,
+    },
   ],
 });
 
@@ -86,9 +98,15 @@ afterEach(() => {
 
 describe("executionSocketUrl", () => {
   it("uses ws: or wss: like the page and adds after once a seq was seen", () => {
-    expect(executionSocketUrl("exec_1", null, { protocol: "http:", host: "h:8000" })).toBe("ws://h:8000/ws/executions/exec_1/");
-    expect(executionSocketUrl("exec_1", 0, { protocol: "http:", host: "h" })).toBe("ws://h/ws/executions/exec_1/");
-    expect(executionSocketUrl("exec_1", 42, { protocol: "https:", host: "h" })).toBe("wss://h/ws/executions/exec_1/?after=42");
+    expect(executionSocketUrl("exec_1", null, { protocol: "http:", host: "h:8000" })).toBe(
+      "ws://h:8000/ws/executions/exec_1/",
+    );
+    expect(executionSocketUrl("exec_1", 0, { protocol: "http:", host: "h" })).toBe(
+      "ws://h/ws/executions/exec_1/",
+    );
+    expect(executionSocketUrl("exec_1", 42, { protocol: "https:", host: "h" })).toBe(
+      "wss://h/ws/executions/exec_1/?after=42",
+    );
   });
 });
 
@@ -97,7 +115,11 @@ describe("openLiveStream", () => {
     const store = createRunStore();
     const statuses: LiveStatus[] = [];
     const stream = openLiveStream<ServerMessage>({
-      url: () => executionSocketUrl("exec_1", store.getState().lastSeq || null, { protocol: "http:", host: "h" }),
+      url: () =>
+        executionSocketUrl("exec_1", store.getState().lastSeq || null, {
+          protocol: "http:",
+          host: "h",
+        }),
       onMessages: (m) => store.getState().receive(m),
       onStatus: (s) => statuses.push(s),
       WebSocket: FakeSocket,

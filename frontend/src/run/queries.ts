@@ -23,7 +23,8 @@ export function useWorkflow(workflowId: string, enabled = true) {
 export function useWorkflowVersion(workflowId: string, number: number | undefined) {
   return useQuery({
     queryKey: runKeys.version(workflowId, number ?? 0),
-    queryFn: ({ signal }) => api<VersionDetail>(`/workflows/${enc(workflowId)}/versions/${number}`, { signal }),
+    queryFn: ({ signal }) =>
+      api<VersionDetail>(`/workflows/${enc(workflowId)}/versions/${number}`, { signal }),
     enabled: number !== undefined,
     staleTime: Infinity, // versions are immutable
   });
@@ -33,15 +34,22 @@ export function useExecution(workflowId: string, executionId: string) {
   return useQuery({
     queryKey: runKeys.execution(workflowId, executionId),
     queryFn: ({ signal }) =>
-      api<ExecutionDetail>(`/workflows/${enc(workflowId)}/executions/${enc(executionId)}`, { signal }),
+      api<ExecutionDetail>(`/workflows/${enc(workflowId)}/executions/${enc(executionId)}`, {
+        signal,
+      }),
     staleTime: 0,
-    retry: (count, error) => count < 1 && !(error && "status" in error && (error as { status: number }).status === 404),
+    retry: (count, error) =>
+      count < 1 && !(error && "status" in error && (error as { status: number }).status === 404),
   });
 }
 
 export interface ExecuteBody {
   inputs: Record<string, unknown>;
-  execution_config: { priority: "high" | "normal" | "low"; max_parallel_steps: number; timeout?: number };
+  execution_config: {
+    priority: "high" | "normal" | "low";
+    max_parallel_steps: number;
+    timeout?: number;
+  };
 }
 
 export function useExecute(workflowId: string) {
@@ -54,14 +62,18 @@ export function useExecute(workflowId: string) {
 export function useCancel(workflowId: string, executionId: string) {
   return useMutation({
     mutationFn: () =>
-      api<ExecutionDetail>(`/workflows/${enc(workflowId)}/executions/${enc(executionId)}/cancel`, { method: "POST" }),
+      api<ExecutionDetail>(`/workflows/${enc(workflowId)}/executions/${enc(executionId)}/cancel`, {
+        method: "POST",
+      }),
   });
 }
 
 export function useResume(workflowId: string, executionId: string) {
   return useMutation({
     mutationFn: () =>
-      api<ExecuteResponse>(`/workflows/${enc(workflowId)}/executions/${enc(executionId)}/resume`, { method: "POST" }),
+      api<ExecuteResponse>(`/workflows/${enc(workflowId)}/executions/${enc(executionId)}/resume`, {
+        method: "POST",
+      }),
   });
 }
 

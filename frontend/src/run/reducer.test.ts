@@ -13,7 +13,11 @@ import {
 import { createRunStore } from "./store";
 import type { EventMessage, SnapshotMessage, SnapshotStep } from "./types";
 
-function step(key: string, status: SnapshotStep["status"], extra: Partial<SnapshotStep> = {}): SnapshotStep {
+function step(
+  key: string,
+  status: SnapshotStep["status"],
+  extra: Partial<SnapshotStep> = {},
+): SnapshotStep {
   return {
     key,
     step_id: parseStepKey(key).stepId,
@@ -28,7 +32,11 @@ function step(key: string, status: SnapshotStep["status"], extra: Partial<Snapsh
   };
 }
 
-function snapshot(lastSeq: number, steps: SnapshotStep[], status: SnapshotMessage["status"] = "running"): SnapshotMessage {
+function snapshot(
+  lastSeq: number,
+  steps: SnapshotStep[],
+  status: SnapshotMessage["status"] = "running",
+): SnapshotMessage {
   return {
     kind: "snapshot",
     execution_id: "exec_1",
@@ -43,7 +51,12 @@ function snapshot(lastSeq: number, steps: SnapshotStep[], status: SnapshotMessag
   };
 }
 
-function ev(seq: number, type: string, stepKey: string | null, payload: Record<string, unknown> = {}): EventMessage {
+function ev(
+  seq: number,
+  type: string,
+  stepKey: string | null,
+  payload: Record<string, unknown> = {},
+): EventMessage {
   const status = type.split(".")[1];
   return {
     kind: "event",
@@ -81,7 +94,10 @@ describe("applyEvent", () => {
   it("applies events in seq order and tracks the last seq", () => {
     let s = applySnapshot(initialRunState, twoSteps());
     s = applyEvent(s, ev(3, "step.running", "a", { attempt: 1 }));
-    s = applyEvent(s, ev(4, "step.completed", "a", { attempt: 1, cost: 0.25, model_used: "builtin/x" }));
+    s = applyEvent(
+      s,
+      ev(4, "step.completed", "a", { attempt: 1, cost: 0.25, model_used: "builtin/x" }),
+    );
     expect(s.lastSeq).toBe(4);
     expect(s.steps.a.status).toBe("completed");
     expect(s.steps.a.cost).toBe(0.25);
@@ -116,7 +132,10 @@ describe("applyEvent", () => {
 
   it("never moves a finished step back", () => {
     // A snapshot may be newer than its last_seq: "a" is already completed at seq 2.
-    let s = applySnapshot(initialRunState, snapshot(2, [step("a", "completed"), step("b", "pending")]));
+    let s = applySnapshot(
+      initialRunState,
+      snapshot(2, [step("a", "completed"), step("b", "pending")]),
+    );
     s = applyEvent(s, ev(3, "step.running", "a"));
     expect(s.steps.a.status).toBe("completed");
     expect(s.lastSeq).toBe(3);
@@ -124,10 +143,16 @@ describe("applyEvent", () => {
 
   it("records errors and the execution's end", () => {
     let s = applySnapshot(initialRunState, twoSteps());
-    s = applyEvent(s, ev(3, "step.failed", "a", { error_type: "timeout", error_message: "too slow" }));
     s = applyEvent(
       s,
-      ev(4, "execution.failed", null, { total_cost: 1.5, error: { type: "timeout", message: "too slow", step: "a" } }),
+      ev(3, "step.failed", "a", { error_type: "timeout", error_message: "too slow" }),
+    );
+    s = applyEvent(
+      s,
+      ev(4, "execution.failed", null, {
+        total_cost: 1.5,
+        error: { type: "timeout", message: "too slow", step: "a" },
+      }),
     );
     expect(s.steps.a.errorType).toBe("timeout");
     expect(s.steps.a.errorMessage).toBe("too slow");
@@ -165,7 +190,9 @@ describe("reconnecting", () => {
 
   it("an execution that finished while away shows its end", () => {
     let s = applyMessages(initialRunState, [twoSteps()]);
-    s = applyMessages(s, [snapshot(9, [step("a", "completed"), step("b", "completed")], "completed")]);
+    s = applyMessages(s, [
+      snapshot(9, [step("a", "completed"), step("b", "completed")], "completed"),
+    ]);
     expect(s.status).toBe("completed");
     expect(progressOf(s)).toBe(1);
   });
@@ -175,10 +202,15 @@ describe("loops", () => {
   it("counts iterations by status on their loop and not as top-level steps", () => {
     let s = applySnapshot(
       initialRunState,
-      snapshot(3, [step("loop", "running"), step("loop[0]", "running"), step("loop[1]", "ready"), step("loop[2]", "ready")]),
+      snapshot(3, [
+        step("loop", "waiting"),
+        step("loop[0]", "running"),
+        step("loop[1]", "ready"),
+        step("loop[2]", "ready"),
+      ]),
     );
     expect(s.children.loop).toEqual({ running: 1, ready: 2 });
-    expect(s.top).toEqual({ running: 1 });
+    expect(s.top).toEqual({ waiting: 1 });
     const topBefore = s.top;
     s = applyEvent(s, ev(4, "step.completed", "loop[0]"));
     s = applyEvent(s, ev(5, "step.queued", "loop[1]"));
@@ -193,7 +225,9 @@ describe("loops", () => {
   });
 
   it("summarises iterations as done / running / failed / waiting", () => {
-    expect(loopSummary({ completed: 3, running: 1, retrying: 1, failed: 2, ready: 1, queued: 1 })).toEqual({
+    expect(
+      loopSummary({ completed: 3, running: 1, retrying: 1, failed: 2, ready: 1, queued: 1 }),
+    ).toEqual({
       total: 9,
       done: 3,
       running: 2,
@@ -202,6 +236,8 @@ describe("loops", () => {
       cancelled: 0,
       waiting: 2,
     });
+    // A nested composite waiting for its own steps is in progress.
+    expect(loopSummary({ waiting: 1, completed: 1 })).toMatchObject({ running: 1, waiting: 0 });
     // The API knows of 10 iterations; 9 have been seen.
     expect(loopSummary({ completed: 9 }, 10)).toMatchObject({ total: 10, done: 9, waiting: 1 });
     expect(loopSummary(undefined)).toMatchObject({ total: 0, done: 0 });
@@ -216,7 +252,10 @@ describe("loops", () => {
 
 describe("progress", () => {
   it("is the share of finished top-level steps", () => {
-    const s: Pick<RunState, "top" | "status"> = { top: { completed: 2, failed: 1, running: 1 }, status: "running" };
+    const s: Pick<RunState, "top" | "status"> = {
+      top: { completed: 2, failed: 1, running: 1 },
+      status: "running",
+    };
     expect(progressOf(s)).toBe(0.75);
   });
 });
@@ -232,8 +271,26 @@ describe("falling back to the REST detail", () => {
       completed_at: null,
       total_cost: 0.5,
       steps: [
-        { id: "a", status: "completed", attempts: 1, model_used: "m", error: null, cost: 0.5, started_at: null, completed_at: null },
-        { id: "b", status: "running", attempts: 1, model_used: null, error: null, cost: 0, started_at: null, completed_at: null },
+        {
+          id: "a",
+          status: "completed",
+          attempts: 1,
+          model_used: "m",
+          error: null,
+          cost: 0.5,
+          started_at: null,
+          completed_at: null,
+        },
+        {
+          id: "b",
+          status: "running",
+          attempts: 1,
+          model_used: null,
+          error: null,
+          cost: 0,
+          started_at: null,
+          completed_at: null,
+        },
       ],
     } as unknown as Parameters<typeof snapshotFromDetail>[0];
     store.getState().receiveFallback(snapshotFromDetail(detail));

@@ -14,6 +14,7 @@
 // whose step changed.
 
 import {
+  type AttemptRecord,
   EXECUTION_TERMINAL,
   type ExecutionDetail,
   STEP_TERMINAL,
@@ -25,6 +26,7 @@ import {
   type SnapshotStep,
   type StepLive,
   type StepStatus,
+  type WaitingReason,
 } from "./types";
 
 /** Counts of step runs by status. */
@@ -111,7 +113,19 @@ function fromSnapshotStep(s: SnapshotStep): StepLive {
     cost: Number(s.cost) || 0,
     startedAt: s.started_at,
     completedAt: s.completed_at,
+    waiting: asReason(s.waiting),
+    failedAttempts: (s.attempt_history ?? []).filter(endedWithoutResult),
   };
+}
+
+function endedWithoutResult(a: AttemptRecord): boolean {
+  return a.status === "failed" || a.status === "lost";
+}
+
+function asAttempt(value: unknown): AttemptRecord | null {
+  return value && typeof value === "object" && typeof (value as AttemptRecord).attempt === "number"
+    ? (value as AttemptRecord)
+    : null;
 }
 
 export function applySnapshot(state: RunState, snap: SnapshotMessage): RunState {
@@ -124,6 +138,8 @@ export function applySnapshot(state: RunState, snap: SnapshotMessage): RunState 
     // Keep the identity of unchanged steps (a reconnect's snapshot re-renders nothing
     // that did not change while we were away).
     const before = state.steps[step.key];
+    // (the snapshot does not read results: what an event said of an empty one stays)
+    if (before?.emptyReason && step.status === "completed") step.emptyReason = before.emptyReason;
     steps[step.key] = before && sameStep(before, step) ? before : step;
     stepCost += step.cost;
     if (isChild(step)) {
@@ -164,8 +180,16 @@ function sameStep(a: StepLive, b: StepLive): boolean {
     a.errorType === b.errorType &&
     a.cost === b.cost &&
     a.startedAt === b.startedAt &&
-    a.completedAt === b.completedAt
+    a.completedAt === b.completedAt &&
+    (a.failedAttempts?.length ?? 0) === (b.failedAttempts?.length ?? 0) &&
+    a.emptyReason === b.emptyReason &&
+    sameWaiting(a.waiting, b.waiting)
   );
+}
+
+/** Whether two reasons say the same (the server sends a new object each time). */
+export function sameWaiting(a: WaitingReason | null, b: WaitingReason | null): boolean {
+  return a === b || (!!a && !!b && JSON.stringify(a) === JSON.stringify(b));
 }
 
 function sameCounts(a: StatusCounts, b: StatusCounts): boolean {
@@ -176,6 +200,12 @@ function sameCounts(a: StatusCounts, b: StatusCounts): boolean {
 
 function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
+}
+
+function asReason(value: unknown): WaitingReason | null {
+  return value && typeof value === "object" && typeof (value as WaitingReason).message === "string"
+    ? (value as WaitingReason)
+    : null;
 }
 
 function num(value: unknown): number | undefined {
@@ -200,6 +230,7 @@ function applyStepEvent(state: RunState, ev: EventMessage): RunState {
     cost: 0,
     startedAt: null,
     completedAt: null,
+    waiting: null,
   };
   // A finished step never moves back: a late event is older news.
   if (before && STEP_TERMINAL.has(before.status) && status && !STEP_TERMINAL.has(status)) {
@@ -217,11 +248,29 @@ function applyStepEvent(state: RunState, ev: EventMessage): RunState {
     next.startedAt = ev.at ?? next.startedAt;
     next.completedAt = null;
   }
-  if (ev.type === "step.retrying" || ev.type === "step.failed" || ev.type === "step.skipped" || ev.type === "step.cancelled") {
+  // A composite starts by waiting for its children: that is its start.
+  if (ev.type === "step.waiting" && !next.startedAt) next.startedAt = ev.at;
+  // The event says why the step now waits; a status change without a reason (running,
+  // finished) ends the old one.
+  if (p.waiting !== undefined) next.waiting = asReason(p.waiting);
+  else if (status) next.waiting = null;
+  if (
+    ev.type === "step.retrying" ||
+    ev.type === "step.failed" ||
+    ev.type === "step.skipped" ||
+    ev.type === "step.cancelled"
+  ) {
     next.errorType = str(p.error_type) ?? next.errorType;
     next.errorMessage = str(p.error_message) ?? next.errorMessage;
   }
+  // The attempt that just ended (retrying, fallback, failed, a lost worker): once each.
+  const ended = asAttempt(p.failed_attempt);
+  if (ended && !(prev.failedAttempts ?? []).some((a) => a.attempt === ended.attempt)) {
+    next.failedAttempts = [...(prev.failedAttempts ?? []), ended];
+  }
   if (ev.type === "step.completed") {
+    const empty = str(p.empty_reason);
+    if (empty) next.emptyReason = empty;
     next.errorType = "";
     next.errorMessage = "";
   }
@@ -254,7 +303,12 @@ function applyStepEvent(state: RunState, ev: EventMessage): RunState {
 function applyExecutionEvent(state: RunState, ev: EventMessage): RunState {
   const p = ev.payload ?? {};
   const status = str(p.status) as ExecutionStatus | undefined;
-  if (state.status && EXECUTION_TERMINAL.has(state.status) && status && !EXECUTION_TERMINAL.has(status)) {
+  if (
+    state.status &&
+    EXECUTION_TERMINAL.has(state.status) &&
+    status &&
+    !EXECUTION_TERMINAL.has(status)
+  ) {
     return state;
   }
   const next: RunState = { ...state };
@@ -319,7 +373,8 @@ export function loopSummary(counts: StatusCounts | undefined, knownTotal?: numbe
   return {
     total,
     done: n("completed"),
-    running: n("running") + n("retrying"),
+    // A nested composite waiting for its own steps is in progress too.
+    running: n("running") + n("retrying") + n("waiting"),
     failed: n("failed"),
     skipped: n("skipped"),
     cancelled: n("cancelled"),
@@ -361,6 +416,8 @@ export function snapshotFromDetail(detail: ExecutionDetail): SnapshotMessage {
       cost: s.cost,
       started_at: s.started_at,
       completed_at: s.completed_at,
+      waiting: s.waiting ?? null,
+      attempt_history: s.attempt_history,
     })),
   };
 }

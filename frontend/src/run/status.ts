@@ -1,9 +1,14 @@
 // Status colours and labels (COMMON.md: queued=slate, running=blue, retrying=amber,
-// completed=emerald, failed=red, skipped=zinc dashed, cancelled=stone). Full class
-// strings, so Tailwind finds them.
+// completed=emerald, failed=red, skipped=zinc dashed, cancelled=stone; waiting — a
+// composite whose steps run — sky, dashed, with a clock). Full class strings, so
+// Tailwind finds them.
 
 export interface StatusStyle {
   label: string;
+  /** A shorter label where space is tight (the node badge); else the label. */
+  short?: string;
+  /** Drawn instead of the dot (see StatusMark). */
+  icon?: "clock";
   /** Badge: background + text + ring. */
   badge: string;
   /** Node card border (and dash for skipped). */
@@ -42,6 +47,15 @@ const STYLES: Record<string, StatusStyle> = {
     border: "border-blue-500",
     dot: "bg-blue-500 animate-pulse",
     hex: "#3b82f6",
+  },
+  waiting: {
+    label: "Waiting for its steps",
+    short: "Waiting",
+    icon: "clock",
+    badge: "bg-sky-50 text-sky-700 ring-sky-200",
+    border: "border-sky-500 border-dashed",
+    dot: "bg-sky-500",
+    hex: "#0ea5e9",
   },
   retrying: {
     label: "Retrying",
@@ -105,7 +119,9 @@ export function formatDuration(seconds: number | null | undefined): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const rest = s % 60;
-  return h ? `${h}h ${String(m).padStart(2, "0")}m ${String(rest).padStart(2, "0")}s` : `${m}m ${String(rest).padStart(2, "0")}s`;
+  return h
+    ? `${h}h ${String(m).padStart(2, "0")}m ${String(rest).padStart(2, "0")}s`
+    : `${m}m ${String(rest).padStart(2, "0")}s`;
 }
 
 export function secondsBetween(start: string | null, end: string | null | number): number | null {

@@ -13,6 +13,9 @@ export interface RunStoreState extends RunState {
   refusal: LiveRefusal | null;
   /** Known iteration totals of loops (from the detail API). */
   loopTotals: Record<string, number>;
+  /** The execution's `max_parallel_steps` (from the detail API), until known null. */
+  maxParallel: number | null;
+  setMaxParallel(limit: number | null): void;
   /** True while the state comes from the REST detail because the socket is not connected. */
   fallback: boolean;
   receiveFallback(snapshot: SnapshotMessage): void;
@@ -22,6 +25,9 @@ export interface RunStoreState extends RunState {
   receive(messages: readonly ServerMessage[]): void;
   setConnection(status: LiveStatus, refusal?: LiveRefusal): void;
   setLoopTotals(totals: Record<string, number>): void;
+  /** Why a completed step's result is empty, by step id (from the detail API). */
+  emptyReasons: Record<string, string>;
+  setEmptyReasons(reasons: Record<string, string>): void;
 }
 
 export type RunStore = StoreApi<RunStoreState>;
@@ -32,6 +38,9 @@ export function createRunStore(): RunStore {
     connection: "connecting",
     refusal: null,
     loopTotals: {},
+    maxParallel: null,
+    setMaxParallel: (maxParallel) =>
+      set((state) => (state.maxParallel === maxParallel ? state : { maxParallel })),
     selected: null,
     select: (selected) => set({ selected }),
     fallback: false,
@@ -41,12 +50,22 @@ export function createRunStore(): RunStore {
         return messages.some((m) => m.kind === "snapshot") ? { ...next, fallback: false } : next;
       }),
     receiveFallback: (snapshot) =>
-      set((state) => (state.ready && !state.fallback ? state : { ...applySnapshot(state, snapshot), fallback: true })),
+      set((state) =>
+        state.ready && !state.fallback
+          ? state
+          : { ...applySnapshot(state, snapshot), fallback: true },
+      ),
     setConnection: (connection, refusal) => set({ connection, refusal: refusal ?? null }),
     setLoopTotals: (totals) =>
       set((state) => {
         const changed = Object.entries(totals).some(([k, v]) => state.loopTotals[k] !== v);
         return changed ? { loopTotals: { ...state.loopTotals, ...totals } } : state;
+      }),
+    emptyReasons: {},
+    setEmptyReasons: (reasons) =>
+      set((state) => {
+        const changed = Object.entries(reasons).some(([k, v]) => state.emptyReasons[k] !== v);
+        return changed ? { emptyReasons: { ...state.emptyReasons, ...reasons } } : state;
       }),
   }));
 }

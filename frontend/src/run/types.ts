@@ -1,21 +1,72 @@
 // Shapes of what the run view reads: the execution websocket (docs/events.md),
 // the execution detail API and the workflow definition document.
 
-export type ExecutionStatus = "queued" | "running" | "completed" | "failed" | "cancelled" | "timed_out";
+export type ExecutionStatus =
+  "queued" | "running" | "completed" | "failed" | "cancelled" | "timed_out";
 
 export type StepStatus =
   | "pending"
   | "ready"
   | "queued"
   | "running"
+  /** A composite (loop, conditional) whose children run; it holds no parallel slot. */
+  | "waiting"
   | "retrying"
   | "completed"
   | "failed"
   | "skipped"
   | "cancelled";
 
-export const STEP_TERMINAL: ReadonlySet<string> = new Set(["completed", "failed", "skipped", "cancelled"]);
-export const EXECUTION_TERMINAL: ReadonlySet<string> = new Set(["completed", "failed", "cancelled", "timed_out"]);
+export const STEP_TERMINAL: ReadonlySet<string> = new Set([
+  "completed",
+  "failed",
+  "skipped",
+  "cancelled",
+]);
+export const EXECUTION_TERMINAL: ReadonlySet<string> = new Set([
+  "completed",
+  "failed",
+  "cancelled",
+  "timed_out",
+]);
+
+/**
+ * Why an open step that is not running waits (docs/events.md): carried by the snapshot,
+ * the execution detail and the `step.ready|queued|retrying|waiting` events; null for
+ * running and finished steps.
+ */
+export type WaitingReason =
+  | { reason: "dependencies"; message: string; steps: string[] }
+  | { reason: "slot"; message: string; in_use: number; limit: number }
+  | { reason: "queue"; message: string; queue: string; consumers: number | null }
+  | {
+      reason: "retry";
+      message: string;
+      at: string | null;
+      attempt: number;
+      max_attempts: number | null;
+      last_error: string;
+    }
+  | { reason: "children"; message: string; steps: string[] }
+  | { reason: "stalled"; message: string; steps: string[] };
+
+/**
+ * One attempt of a step (`executions/core/attempts.py`): a failed or lost one from its
+ * attempts log, or the one running now or that succeeded. `wait_seconds` is the wait
+ * before the next attempt (the retry backoff; 0 when queued at once, null for the last).
+ */
+export interface AttemptRecord {
+  attempt: number;
+  model: string | null;
+  status: "running" | "succeeded" | "failed" | "lost" | "cancelled";
+  error_type: string | null;
+  error_message: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_seconds: number | null;
+  wait_seconds: number | null;
+  next_model: string | null;
+}
 
 /** One step run as the snapshot lists it. */
 export interface SnapshotStep {
@@ -28,6 +79,8 @@ export interface SnapshotStep {
   cost: number;
   started_at: string | null;
   completed_at: string | null;
+  waiting?: WaitingReason | null;
+  attempt_history?: AttemptRecord[];
 }
 
 export interface SnapshotMessage {
@@ -70,6 +123,13 @@ export interface StepLive {
   cost: number;
   startedAt: string | null;
   completedAt: string | null;
+  /** Why it waits, as the server last said (null while running or once finished). */
+  waiting: WaitingReason | null;
+  /** The attempts that ended without a result (failed, or their worker lost), oldest
+   * first: from the snapshot, then each event's `failed_attempt`. */
+  failedAttempts?: AttemptRecord[];
+  /** Why its result is empty, when the `step.completed` event said so. */
+  emptyReason?: string;
 }
 
 export interface ExecutionError {
@@ -96,6 +156,12 @@ export interface ExecutionStepDetail {
   branch?: string;
   /** The resolved (redacted) input, if the API provides it. */
   input?: unknown;
+  waiting?: WaitingReason | null;
+  /** Every attempt, oldest first. */
+  attempt_history?: AttemptRecord[];
+  /** The step completed with an empty list, string or object; the reason says why. */
+  empty_result?: boolean;
+  empty_reason?: string | null;
 }
 
 export interface ExecutionDetail {
@@ -120,6 +186,8 @@ export interface ExecutionDetail {
   resumed_from: string | null;
   progress: number;
   current_step: string | null;
+  /** While running, when it should end (ISO time); null when unknown. */
+  estimated_completion?: string | null;
 }
 
 export interface ExecuteResponse {
@@ -165,6 +233,8 @@ export interface Definition {
   steps: DefinitionStep[];
   input_schema?: Record<string, InputSpec>;
   ui?: { nodes?: Record<string, { x: number; y: number }>; viewport?: unknown } | null;
+  /** Inputs that run the workflow as it is (a template's samples). */
+  sample_inputs?: Record<string, unknown> | null;
   [key: string]: unknown;
 }
 

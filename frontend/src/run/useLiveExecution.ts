@@ -23,10 +23,13 @@ export function useLiveExecution(store: RunStore, executionId: string): void {
         setTimeout(() => stream.close(), 0);
       }
     };
-    const unsubscribe = store.subscribe((state) => check(state.ready, state.status, state.fallback));
+    const unsubscribe = store.subscribe((state) =>
+      check(state.ready, state.status, state.fallback),
+    );
     check(store.getState().ready, store.getState().status, store.getState().fallback);
     // Test and benchmark hook: drop the connection as a network failure would.
-    (window as unknown as { __prsmRunDropConnection?: () => void }).__prsmRunDropConnection = () => stream.drop();
+    (window as unknown as { __prsmRunDropConnection?: () => void }).__prsmRunDropConnection = () =>
+      stream.drop();
     return () => {
       unsubscribe();
       if (!closed) stream.close();

@@ -12,7 +12,10 @@ DEMO_USERNAME = "demo"
 
 
 class Command(BaseCommand):
-    help = "Create the demo account on first run and print how to sign in."
+    help = (
+        "Create the demo account (an ordinary user, not staff) on first run and print how "
+        "to sign in."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--url", default="http://127.0.0.1:8000/")
@@ -25,7 +28,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo account '{DEMO_USERNAME}' exists{where}.")
             return
         password = secrets.token_urlsafe(12)
-        user = User.objects.create_user(DEMO_USERNAME, password=password, is_staff=True)
+        user = User.objects.create_user(DEMO_USERNAME, password=password)
         team, _ = Group.objects.get_or_create(name="researchers")
         user.groups.add(team)
         key = api_token_create(user=user, name="demo").key
@@ -33,6 +36,8 @@ class Command(BaseCommand):
             f"Sign in at {options['url']}accounts/login/\n"
             f"  username: {DEMO_USERNAME}\n  password: {password}\n"
             f"  API key:  {key}\n"
+            f"'{DEMO_USERNAME}' is an ordinary user. For the admin ({options['url']}admin/),\n"
+            "  make an administrator: .venv/bin/python manage.py createsuperuser\n"
         )
         credentials.parent.mkdir(parents=True, exist_ok=True)
         credentials.write_text(text)

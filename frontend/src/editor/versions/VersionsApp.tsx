@@ -2,7 +2,14 @@
 // on a read-only canvas (added green, removed red, changed amber) and as a
 // list of field changes per step.
 import { useQueryClient } from "@tanstack/react-query";
-import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, ReactFlowProvider } from "@xyflow/react";
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+} from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import clsx from "clsx";
 import { useEffect, useMemo, useState } from "react";
@@ -12,6 +19,7 @@ import { quickLayout } from "../../dag/layout";
 import { nodeTypes } from "../../dag/StepNode";
 import type { DiffStatus } from "../../dag/types";
 import { api } from "../../lib/api";
+import { announceWorkflowChanged } from "../../lib/workflowHeader";
 import { useVersion, useVersions } from "../queries";
 
 export interface VersionsProps {
@@ -44,7 +52,9 @@ function Changes({ changes }: { changes: FieldChange[] }) {
       {changes.map((c) => (
         <li key={c.path} className="text-xs">
           <span className="font-mono font-medium text-slate-700">{c.path}</span>:{" "}
-          <span className="rounded bg-red-50 px-1 text-red-800 line-through decoration-red-300">{show(c.before)}</span>{" "}
+          <span className="rounded bg-red-50 px-1 text-red-800 line-through decoration-red-300">
+            {show(c.before)}
+          </span>{" "}
           → <span className="rounded bg-emerald-50 px-1 text-emerald-800">{show(c.after)}</span>
         </li>
       ))}
@@ -95,7 +105,10 @@ export function VersionsApp({ workflowId, canModify }: VersionsProps) {
   const [restoring, setRestoring] = useState<string | null>(null);
 
   const diff = useMemo(
-    () => (before.data && after.data ? diffDefinitions(before.data.definition, after.data.definition) : null),
+    () =>
+      before.data && after.data
+        ? diffDefinitions(before.data.definition, after.data.definition)
+        : null,
     [before.data, after.data],
   );
   const { nodes, edges } = useMemo(() => {
@@ -109,14 +122,18 @@ export function VersionsApp({ workflowId, canModify }: VersionsProps) {
   }, [before.data, after.data, diff]);
 
   const restore = async (number: number) => {
-    if (!window.confirm(`Make version ${number} the current version again (as a new version)?`)) return;
+    if (!window.confirm(`Make version ${number} the current version again (as a new version)?`))
+      return;
     try {
       setRestoring(null);
-      const version = await api<{ definition: Record<string, unknown> }>(`/workflows/${workflowId}/versions/${number}`);
+      const version = await api<{ definition: Record<string, unknown> }>(
+        `/workflows/${workflowId}/versions/${number}`,
+      );
       await api(`/workflows/${workflowId}`, {
         method: "PUT",
         body: { ...version.definition, change_note: `Restored version ${number}` },
       });
+      announceWorkflowChanged(workflowId);
       await queryClient.invalidateQueries({ queryKey: ["workflow-versions", workflowId] });
       setTo(null);
     } catch (e) {
@@ -126,7 +143,10 @@ export function VersionsApp({ workflowId, canModify }: VersionsProps) {
 
   if (versions.isError)
     return (
-      <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-800">
+      <div
+        role="alert"
+        className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-800"
+      >
         Could not load the versions: {versions.error.message}
       </div>
     );
@@ -137,7 +157,10 @@ export function VersionsApp({ workflowId, canModify }: VersionsProps) {
 
   return (
     <div className="space-y-4" data-testid="versions">
-      <section className="rounded-lg border border-slate-200 bg-white shadow-sm" aria-label="Versions">
+      <section
+        className="rounded-lg border border-slate-200 bg-white shadow-sm"
+        aria-label="Versions"
+      >
         <table className="w-full text-left text-sm">
           <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
             <tr>
@@ -153,19 +176,42 @@ export function VersionsApp({ workflowId, canModify }: VersionsProps) {
           </thead>
           <tbody>
             {sorted.map((v) => (
-              <tr key={v.number} className={clsx("border-b border-slate-100 last:border-0", (v.number === from || v.number === to) && "bg-brand-50/50")}>
+              <tr
+                key={v.number}
+                className={clsx(
+                  "border-b border-slate-100 last:border-0",
+                  (v.number === from || v.number === to) && "bg-brand-50/50",
+                )}
+              >
                 <td className="px-3 py-2 font-medium text-slate-900">
-                  v{v.number} <span className="text-xs font-normal text-slate-500">({v.version})</span>
+                  v{v.number}{" "}
+                  <span className="text-xs font-normal text-slate-500">({v.version})</span>
                 </td>
-                <td className="px-3 py-2 text-slate-700">{v.change_note || <span className="text-slate-400">—</span>}</td>
+                <td className="px-3 py-2 text-slate-700">
+                  {v.change_note || <span className="text-slate-400">—</span>}
+                </td>
                 <td className="px-3 py-2 text-slate-600">{v.author}</td>
-                <td className="px-3 py-2 text-slate-600">{new Date(v.created_at).toLocaleString()}</td>
+                <td className="px-3 py-2 text-slate-600">
+                  {new Date(v.created_at).toLocaleString()}
+                </td>
                 <td className="px-3 py-2 text-slate-600">{v.step_count}</td>
                 <td className="px-3 py-2 text-center">
-                  <input type="radio" name="from" aria-label={`Compare from version ${v.number}`} checked={from === v.number} onChange={() => setFrom(v.number)} />
+                  <input
+                    type="radio"
+                    name="from"
+                    aria-label={`Compare from version ${v.number}`}
+                    checked={from === v.number}
+                    onChange={() => setFrom(v.number)}
+                  />
                 </td>
                 <td className="px-3 py-2 text-center">
-                  <input type="radio" name="to" aria-label={`Compare to version ${v.number}`} checked={to === v.number} onChange={() => setTo(v.number)} />
+                  <input
+                    type="radio"
+                    name="to"
+                    aria-label={`Compare to version ${v.number}`}
+                    checked={to === v.number}
+                    onChange={() => setTo(v.number)}
+                  />
                 </td>
                 {canModify && (
                   <td className="px-3 py-2 text-right">
@@ -184,14 +230,24 @@ export function VersionsApp({ workflowId, canModify }: VersionsProps) {
             ))}
           </tbody>
         </table>
-        {restoring && <p role="alert" className="px-3 py-2 text-sm text-red-700">{restoring}</p>}
+        {restoring && (
+          <p role="alert" className="px-3 py-2 text-sm text-red-700">
+            {restoring}
+          </p>
+        )}
       </section>
 
-      <section className="flex h-[60vh] min-h-[420px] overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm" aria-label="Differences">
+      <section
+        className="flex h-[60vh] min-h-[420px] overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm"
+        aria-label="Differences"
+      >
         <div className="relative min-w-0 flex-1" data-testid="diff-canvas">
           <div className="absolute left-3 top-3 z-10 flex gap-2 text-xs">
             {(["added", "removed", "changed"] as const).map((s) => (
-              <span key={s} className={clsx("rounded-full border px-2 py-0.5 font-medium", STATUS_STYLE[s])}>
+              <span
+                key={s}
+                className={clsx("rounded-full border px-2 py-0.5 font-medium", STATUS_STYLE[s])}
+              >
                 {s}
               </span>
             ))}
@@ -204,7 +260,10 @@ export function VersionsApp({ workflowId, canModify }: VersionsProps) {
             </ReactFlowProvider>
           )}
         </div>
-        <aside className="w-[380px] shrink-0 overflow-y-auto border-l border-slate-200 p-3" aria-label="Changes">
+        <aside
+          className="w-[380px] shrink-0 overflow-y-auto border-l border-slate-200 p-3"
+          aria-label="Changes"
+        >
           <h2 className="text-sm font-semibold text-slate-900">
             {from === to ? `Version ${to}` : `Changes from v${from} to v${to}`}
           </h2>
@@ -219,10 +278,19 @@ export function VersionsApp({ workflowId, canModify }: VersionsProps) {
           )}
           <ul className="mt-2 space-y-2" data-testid="step-changes">
             {changed.map((s) => (
-              <li key={s.id} className="rounded-md border border-slate-200 p-2" data-testid={`change-${s.id}`}>
+              <li
+                key={s.id}
+                className="rounded-md border border-slate-200 p-2"
+                data-testid={`change-${s.id}`}
+              >
                 <div className="flex items-center gap-2">
                   <span className="font-mono text-sm font-medium text-slate-900">{s.id}</span>
-                  <span className={clsx("ml-auto rounded-full border px-2 py-0.5 text-xs font-medium", STATUS_STYLE[s.status])}>
+                  <span
+                    className={clsx(
+                      "ml-auto rounded-full border px-2 py-0.5 text-xs font-medium",
+                      STATUS_STYLE[s.status],
+                    )}
+                  >
                     {s.status}
                   </span>
                 </div>

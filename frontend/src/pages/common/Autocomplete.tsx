@@ -119,7 +119,9 @@ export function Autocomplete({
             onClick={() => pick(option)}
           >
             <span className="font-medium">{option.label}</span>
-            {option.detail && <span className="truncate text-xs text-slate-500">{option.detail}</span>}
+            {option.detail && (
+              <span className="truncate text-xs text-slate-500">{option.detail}</span>
+            )}
           </li>
         ))}
         {options.length === 0 && !loading && (

@@ -7,7 +7,8 @@ type Variant = "primary" | "secondary" | "danger" | "ghost";
 
 const VARIANTS: Record<Variant, string> = {
   primary: "bg-brand-600 text-white hover:bg-brand-700 disabled:bg-brand-600/50",
-  secondary: "border border-slate-300 bg-white text-slate-800 hover:bg-slate-50 disabled:text-slate-400",
+  secondary:
+    "border border-slate-300 bg-white text-slate-800 hover:bg-slate-50 disabled:text-slate-400",
   danger: "bg-red-600 text-white hover:bg-red-700 disabled:bg-red-600/50",
   ghost: "text-slate-600 hover:bg-slate-100 hover:text-slate-900 disabled:text-slate-400",
 };
@@ -70,13 +71,22 @@ export function ErrorBanner({ error, children }: { error?: unknown; children?: R
   if (!error && !children) return null;
   const message = children ?? (error instanceof Error ? error.message : String(error));
   return (
-    <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+    <p
+      role="alert"
+      className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800"
+    >
       {message}
     </p>
   );
 }
 
-export function Notice({ tone = "info", children }: { tone?: "info" | "warning" | "success"; children: ReactNode }) {
+export function Notice({
+  tone = "info",
+  children,
+}: {
+  tone?: "info" | "warning" | "success";
+  children: ReactNode;
+}) {
   return (
     <div
       role="status"
@@ -104,7 +114,10 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
     <p role="status" className="flex items-center gap-2 py-6 text-sm text-slate-500">
-      <span aria-hidden="true" className="h-3 w-3 animate-spin rounded-full border-2 border-slate-300 border-t-brand-600" />
+      <span
+        aria-hidden="true"
+        className="h-3 w-3 animate-spin rounded-full border-2 border-slate-300 border-t-brand-600"
+      />
       {label}
     </p>
   );

@@ -31,7 +31,12 @@ describe("parameterForm", () => {
 
   it("parses object parameters and leaves out empty values", () => {
     expect(
-      parameterValues(PARAMS, { max_tokens: 300, analysis_depth: "", options: '{"y": 2}', keywords: ["c"] }),
+      parameterValues(PARAMS, {
+        max_tokens: 300,
+        analysis_depth: "",
+        options: '{"y": 2}',
+        keywords: ["c"],
+      }),
     ).toEqual({ max_tokens: 300, options: { y: 2 }, keywords: ["c"] });
   });
 });

@@ -27,7 +27,10 @@ export function isRequired(p: TemplateParameter): boolean {
 }
 
 /** The form's schema and UI hints. Objects are edited as JSON text. */
-export function parameterForm(parameters: TemplateParameter[]): { schema: RJSFSchema; uiSchema: UiSchema } {
+export function parameterForm(parameters: TemplateParameter[]): {
+  schema: RJSFSchema;
+  uiSchema: UiSchema;
+} {
   const properties: Record<string, RJSFSchema> = {};
   const uiSchema: UiSchema = { "ui:submitButtonOptions": { norender: true } };
   for (const p of parameters) {
@@ -35,8 +38,16 @@ export function parameterForm(parameters: TemplateParameter[]): { schema: RJSFSc
     const base: RJSFSchema = { title: p.name };
     if (p.description) base.description = p.description;
     if (p.type === "object") {
-      properties[p.name] = { ...base, type: "string", ...(hasDefault ? { default: JSON.stringify(p.default, null, 2) } : {}) };
-      uiSchema[p.name] = { "ui:widget": "textarea", "ui:help": "A JSON object, e.g. {\"key\": \"value\"}", "ui:options": { rows: 4 } };
+      properties[p.name] = {
+        ...base,
+        type: "string",
+        ...(hasDefault ? { default: JSON.stringify(p.default, null, 2) } : {}),
+      };
+      uiSchema[p.name] = {
+        "ui:widget": "textarea",
+        "ui:help": 'A JSON object, e.g. {"key": "value"}',
+        "ui:options": { rows: 4 },
+      };
       continue;
     }
     if (p.type === "array") {
@@ -66,7 +77,10 @@ export function parameterForm(parameters: TemplateParameter[]): { schema: RJSFSc
 
 /** Check the JSON text of object parameters (the schema sees them as strings). */
 export function validateObjects(parameters: TemplateParameter[]) {
-  return (data: FormData | undefined, errors: FormValidation<FormData>): FormValidation<FormData> => {
+  return (
+    data: FormData | undefined,
+    errors: FormValidation<FormData>,
+  ): FormValidation<FormData> => {
     for (const p of parameters) {
       const raw = data?.[p.name];
       if (p.type !== "object" || typeof raw !== "string" || raw.trim() === "") continue;
@@ -75,7 +89,7 @@ export function validateObjects(parameters: TemplateParameter[]) {
         if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error();
       } catch {
         (errors[p.name] as { addError: (m: string) => void } | undefined)?.addError(
-          "must be a JSON object, e.g. {\"key\": \"value\"}",
+          'must be a JSON object, e.g. {"key": "value"}',
         );
       }
     }
@@ -84,7 +98,10 @@ export function validateObjects(parameters: TemplateParameter[]) {
 }
 
 /** The values to send: object parameters parsed from JSON text, empty ones left out. */
-export function parameterValues(parameters: TemplateParameter[], data: FormData | undefined): FormData {
+export function parameterValues(
+  parameters: TemplateParameter[],
+  data: FormData | undefined,
+): FormData {
   const values: FormData = {};
   for (const p of parameters) {
     const raw = data?.[p.name];

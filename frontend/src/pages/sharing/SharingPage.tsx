@@ -130,9 +130,16 @@ function AccessTable({
         <caption className="sr-only">People and teams with access</caption>
         <thead className="text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
           <tr>
-            <th scope="col" className="py-2 pr-3">Who</th>
+            <th scope="col" className="py-2 pr-3">
+              Who
+            </th>
             {ACTIONS.map((action) => (
-              <th key={action} scope="col" className="px-2 py-2 text-center" title={ACTION_HELP[action]}>
+              <th
+                key={action}
+                scope="col"
+                className="px-2 py-2 text-center"
+                title={ACTION_HELP[action]}
+              >
                 {ACTION_LABELS[action]}
               </th>
             ))}
@@ -146,7 +153,10 @@ function AccessTable({
         <tbody className="divide-y divide-slate-100">
           <tr>
             <th scope="row" className="py-2 pr-3 text-left font-medium">
-              {owner} <span className="ml-1 rounded-full bg-brand-50 px-2 py-0.5 text-xs text-brand-700">Owner</span>
+              {owner}{" "}
+              <span className="ml-1 rounded-full bg-brand-50 px-2 py-0.5 text-xs text-brand-700">
+                Owner
+              </span>
             </th>
             {ACTIONS.map((action) => (
               <td key={action} className="px-2 py-2 text-center">
@@ -161,7 +171,9 @@ function AccessTable({
                 {p.isTeam ? (
                   <>
                     {p.name.slice(TEAM_PREFIX.length)}{" "}
-                    <span className="ml-1 rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600">Team</span>
+                    <span className="ml-1 rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600">
+                      Team
+                    </span>
                   </>
                 ) : (
                   p.name
@@ -185,7 +197,12 @@ function AccessTable({
               ))}
               {editable && (
                 <td className="py-2 text-right">
-                  <Button variant="ghost" disabled={busy} onClick={() => onRemove(p.name)} aria-label={`Remove access for ${p.name}`}>
+                  <Button
+                    variant="ghost"
+                    disabled={busy}
+                    onClick={() => onRemove(p.name)}
+                    aria-label={`Remove access for ${p.name}`}
+                  >
                     Remove
                   </Button>
                 </td>
@@ -218,7 +235,10 @@ function GrantForm({
   const [actions, setActions] = useState<Set<Action>>(new Set(["read"]));
   const users = useUserSearch(text);
   const teams = useTeams();
-  const needle = text.trim().toLowerCase().replace(/^team:/, "");
+  const needle = text
+    .trim()
+    .toLowerCase()
+    .replace(/^team:/, "");
 
   const teamOptions: Option[] = (teams.data ?? [])
     .filter((t) => needle.length > 0 && t.name.toLowerCase().includes(needle))
@@ -242,7 +262,10 @@ function GrantForm({
     event.preventDefault();
     const name = text.trim();
     if (!name || actions.size === 0) return;
-    onGrant(name, ACTIONS.filter((a) => actions.has(a)));
+    onGrant(
+      name,
+      ACTIONS.filter((a) => actions.has(a)),
+    );
     setText("");
   }
 
@@ -264,7 +287,11 @@ function GrantForm({
           <legend className="text-xs font-medium text-slate-600">May</legend>
           <div className="mt-1 grid grid-cols-2 gap-2">
             {ACTIONS.map((action) => (
-              <label key={action} className="flex items-start gap-2 text-sm" title={ACTION_HELP[action]}>
+              <label
+                key={action}
+                className="flex items-start gap-2 text-sm"
+                title={ACTION_HELP[action]}
+              >
                 <input
                   type="checkbox"
                   className="mt-0.5 h-4 w-4 accent-brand-600"
@@ -276,7 +303,11 @@ function GrantForm({
             ))}
           </div>
         </fieldset>
-        <Button type="submit" variant="primary" disabled={busy || !text.trim() || actions.size === 0}>
+        <Button
+          type="submit"
+          variant="primary"
+          disabled={busy || !text.trim() || actions.size === 0}
+        >
           {busy ? "Saving…" : "Grant access"}
         </Button>
       </form>

@@ -15,7 +15,11 @@ export function principalsOf(grants: Grants, owner: string): Principal[] {
   for (const action of ACTIONS) {
     for (const name of grants[action] ?? []) {
       if (name === owner) continue;
-      const row = rows.get(name) ?? { name, isTeam: name.startsWith(TEAM_PREFIX), actions: new Set() };
+      const row = rows.get(name) ?? {
+        name,
+        isTeam: name.startsWith(TEAM_PREFIX),
+        actions: new Set(),
+      };
       row.actions.add(action);
       rows.set(name, row);
     }
@@ -33,7 +37,12 @@ export function grantsOf(principals: Principal[]): Grants {
 }
 
 /** Set or clear one action of one principal; a principal left with nothing is removed. */
-export function withAction(principals: Principal[], name: string, action: Action, on: boolean): Principal[] {
+export function withAction(
+  principals: Principal[],
+  name: string,
+  action: Action,
+  on: boolean,
+): Principal[] {
   return principals
     .map((p) => {
       if (p.name !== name) return p;
@@ -46,7 +55,11 @@ export function withAction(principals: Principal[], name: string, action: Action
 }
 
 /** Add (or widen) a principal's grants. */
-export function withPrincipal(principals: Principal[], name: string, actions: Action[]): Principal[] {
+export function withPrincipal(
+  principals: Principal[],
+  name: string,
+  actions: Action[],
+): Principal[] {
   const existing = principals.find((p) => p.name === name);
   if (existing) {
     return principals.map((p) =>

@@ -1,7 +1,16 @@
 // /teams/: create a team, see my teams and their members, add and remove members.
 import { useState, type FormEvent } from "react";
 import { Autocomplete, type Option } from "../common/Autocomplete";
-import { Button, Card, EmptyState, ErrorBanner, Loading, Notice, inputClass, labelClass } from "../common/ui";
+import {
+  Button,
+  Card,
+  EmptyState,
+  ErrorBanner,
+  Loading,
+  Notice,
+  inputClass,
+  labelClass,
+} from "../common/ui";
 import { fullName, useUserSearch } from "../common/users";
 import { useAddMember, useCreateTeam, useRemoveMember, useTeams, type Team } from "./api";
 
@@ -26,7 +35,9 @@ export function TeamsPage({ username }: { username: string }) {
             </EmptyState>
           </Card>
         )}
-        {teams.data?.map((team) => <TeamCard key={team.id} team={team} me={username} />)}
+        {teams.data?.map((team) => (
+          <TeamCard key={team.id} team={team} me={username} />
+        ))}
       </div>
     </div>
   );
@@ -90,7 +101,9 @@ function TeamCard({ team, me }: { team: Team; me: string }) {
       title={
         <span className="flex items-center gap-2">
           {team.name}
-          <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs font-normal text-slate-600">{team.share_as}</code>
+          <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs font-normal text-slate-600">
+            {team.share_as}
+          </code>
         </span>
       }
       actions={
@@ -107,53 +120,60 @@ function TeamCard({ team, me }: { team: Team; me: string }) {
           return (
             <li key={member.username} className="flex items-center justify-between gap-3 py-2">
               <span className="flex items-center gap-2 text-sm">
-                <span aria-hidden="true" className="flex h-7 w-7 items-center justify-center rounded-full bg-slate-100 text-xs font-semibold uppercase text-slate-600">
+                <span
+                  aria-hidden="true"
+                  className="flex h-7 w-7 items-center justify-center rounded-full bg-slate-100 text-xs font-semibold uppercase text-slate-600"
+                >
                   {member.username.slice(0, 1)}
                 </span>
                 <span className="font-medium">{member.username}</span>
                 {fullName(member) && <span className="text-slate-500">{fullName(member)}</span>}
                 {isMe && <span className="text-xs text-slate-500">(you)</span>}
                 {member.is_manager && (
-                  <span className="rounded-full bg-brand-50 px-2 py-0.5 text-xs font-medium text-brand-700">Manager</span>
+                  <span className="rounded-full bg-brand-50 px-2 py-0.5 text-xs font-medium text-brand-700">
+                    Manager
+                  </span>
                 )}
               </span>
               <span className="flex items-center gap-1">
-              {team.can_manage && !member.is_manager && confirming !== member.username && (
-                <Button
-                  variant="ghost"
-                  disabled={promote.isPending}
-                  aria-label={`Make ${member.username} a manager of ${team.name}`}
-                  onClick={() => promote.mutate({ username: member.username, is_manager: true })}
-                >
-                  Make manager
-                </Button>
-              )}
-              {canRemove &&
-                (confirming === member.username ? (
-                  <span className="flex items-center gap-2 text-sm">
-                    <span>{isMe ? "Leave this team?" : `Remove ${member.username}?`}</span>
+                {team.can_manage && !member.is_manager && confirming !== member.username && (
+                  <Button
+                    variant="ghost"
+                    disabled={promote.isPending}
+                    aria-label={`Make ${member.username} a manager of ${team.name}`}
+                    onClick={() => promote.mutate({ username: member.username, is_manager: true })}
+                  >
+                    Make manager
+                  </Button>
+                )}
+                {canRemove &&
+                  (confirming === member.username ? (
+                    <span className="flex items-center gap-2 text-sm">
+                      <span>{isMe ? "Leave this team?" : `Remove ${member.username}?`}</span>
+                      <Button
+                        variant="danger"
+                        disabled={remove.isPending}
+                        onClick={() =>
+                          remove.mutate(member.username, { onSettled: () => setConfirming(null) })
+                        }
+                      >
+                        {isMe ? "Leave" : "Remove"}
+                      </Button>
+                      <Button variant="ghost" onClick={() => setConfirming(null)}>
+                        Cancel
+                      </Button>
+                    </span>
+                  ) : (
                     <Button
-                      variant="danger"
-                      disabled={remove.isPending}
-                      onClick={() =>
-                        remove.mutate(member.username, { onSettled: () => setConfirming(null) })
+                      variant="ghost"
+                      aria-label={
+                        isMe ? `Leave ${team.name}` : `Remove ${member.username} from ${team.name}`
                       }
+                      onClick={() => setConfirming(member.username)}
                     >
                       {isMe ? "Leave" : "Remove"}
                     </Button>
-                    <Button variant="ghost" onClick={() => setConfirming(null)}>
-                      Cancel
-                    </Button>
-                  </span>
-                ) : (
-                  <Button
-                    variant="ghost"
-                    aria-label={isMe ? `Leave ${team.name}` : `Remove ${member.username} from ${team.name}`}
-                    onClick={() => setConfirming(member.username)}
-                  >
-                    {isMe ? "Leave" : "Remove"}
-                  </Button>
-                ))}
+                  ))}
               </span>
             </li>
           );
@@ -167,7 +187,9 @@ function TeamCard({ team, me }: { team: Team; me: string }) {
       {team.can_manage ? (
         <AddMember team={team} />
       ) : (
-        <p className="mt-3 text-xs text-slate-500">Only the team's managers can add or remove members.</p>
+        <p className="mt-3 text-xs text-slate-500">
+          Only the team's managers can add or remove members.
+        </p>
       )}
     </Card>
   );
@@ -233,7 +255,11 @@ function AddMember({ team }: { team: Team }) {
         </Button>
       </div>
       {add.isError && <ErrorBanner error={add.error} />}
-      {added && <Notice tone="success">{added} added to {team.name}.</Notice>}
+      {added && (
+        <Notice tone="success">
+          {added} added to {team.name}.
+        </Notice>
+      )}
     </form>
   );
 }

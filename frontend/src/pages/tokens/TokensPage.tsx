@@ -1,6 +1,16 @@
 // /settings/tokens/: create API keys (shown once), list and revoke them.
 import { useRef, useState, type FormEvent } from "react";
-import { Button, Card, EmptyState, ErrorBanner, Loading, Notice, formatDate, inputClass, labelClass } from "../common/ui";
+import {
+  Button,
+  Card,
+  EmptyState,
+  ErrorBanner,
+  Loading,
+  Notice,
+  formatDate,
+  inputClass,
+  labelClass,
+} from "../common/ui";
 import { useCreateToken, useRevokeToken, useTokens, type CreatedToken, type Token } from "./api";
 
 const EXPIRY_CHOICES: [string, string][] = [
@@ -150,7 +160,11 @@ function TokenList() {
 
   if (tokens.isPending) return <Loading label="Loading your tokens…" />;
   if (tokens.isError)
-    return <ErrorBanner>Could not load your tokens: {tokens.error.message}. Reload the page to try again.</ErrorBanner>;
+    return (
+      <ErrorBanner>
+        Could not load your tokens: {tokens.error.message}. Reload the page to try again.
+      </ErrorBanner>
+    );
 
   return (
     <Card title="Your tokens" labelledBy="tokens-title">
@@ -165,12 +179,24 @@ function TokenList() {
             <caption className="sr-only">Your API tokens</caption>
             <thead className="text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
               <tr>
-                <th scope="col" className="py-2 pr-3">Name</th>
-                <th scope="col" className="py-2 pr-3">Key</th>
-                <th scope="col" className="py-2 pr-3">Created</th>
-                <th scope="col" className="py-2 pr-3">Expires</th>
-                <th scope="col" className="py-2 pr-3">Last used</th>
-                <th scope="col" className="py-2"><span className="sr-only">Actions</span></th>
+                <th scope="col" className="py-2 pr-3">
+                  Name
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Key
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Created
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Expires
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Last used
+                </th>
+                <th scope="col" className="py-2">
+                  <span className="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -194,7 +220,9 @@ function TokenList() {
           )}
           {revoke.isSuccess && (
             <div className="mt-3">
-              <Notice tone="success">Token revoked: programs using it are refused from now on.</Notice>
+              <Notice tone="success">
+                Token revoked: programs using it are refused from now on.
+              </Notice>
             </div>
           )}
         </>
@@ -226,9 +254,13 @@ function TokenRow({
       <td className="py-2 pr-3 text-slate-600">{formatDate(token.created_at)}</td>
       <td className="py-2 pr-3 text-slate-600">
         {token.expires_at ? formatDate(token.expires_at) : "Never"}
-        {expired && <span className="ml-1 rounded bg-red-50 px-1.5 text-xs text-red-700">expired</span>}
+        {expired && (
+          <span className="ml-1 rounded bg-red-50 px-1.5 text-xs text-red-700">expired</span>
+        )}
       </td>
-      <td className="py-2 pr-3 text-slate-600">{token.last_used_at ? formatDate(token.last_used_at) : "Never"}</td>
+      <td className="py-2 pr-3 text-slate-600">
+        {token.last_used_at ? formatDate(token.last_used_at) : "Never"}
+      </td>
       <td className="py-2 text-right">
         {confirming ? (
           <span className="inline-flex items-center gap-2">

@@ -19,7 +19,10 @@ export interface CreatedToken extends Token {
 const TOKENS = ["tokens"] as const;
 
 export function useTokens() {
-  return useQuery({ queryKey: TOKENS, queryFn: ({ signal }) => api<Token[]>("/tokens", { signal }) });
+  return useQuery({
+    queryKey: TOKENS,
+    queryFn: ({ signal }) => api<Token[]>("/tokens", { signal }),
+  });
 }
 
 export function useCreateToken() {
