@@ -331,8 +331,14 @@ LOGGING = {
 # With REDIS_URL empty, everything uses the embedded Redis that `make run` (and the
 # test suite) starts on a unix socket under var/.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+# A Redis on a unix socket may be named ``unix:///path`` (redis-py's spelling); Celery's
+# broker spells the same socket ``redis+socket:///path``.
 _redis_url = REDIS_URL or f"unix://{EMBEDDED_REDIS_SOCKET}"
-_broker_url = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
+_broker_url = (
+    f"redis+socket://{_redis_url.removeprefix('unix://')}"
+    if _redis_url.startswith("unix://")
+    else _redis_url
+)
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -126,3 +126,26 @@ def test_postgresql_ends_a_session_left_idle_inside_a_transaction() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW idle_in_transaction_session_timeout")
         assert cursor.fetchone()[0] == "1min"  # PRSM_DB_IDLE_IN_TRANSACTION_SECONDS' default
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "broker"),
+    [
+        ("unix:///run/redis/redis.sock", "redis+socket:///run/redis/redis.sock"),
+        ("redis://cache:6379/2", "redis://cache:6379/2"),
+    ],
+)
+def test_a_redis_socket_url_names_the_same_socket_for_the_broker(
+    tmp_path: Path, redis_url: str, broker: str
+) -> None:
+    result = _check(
+        {"REDIS_URL": redis_url},
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.CELERY_BROKER_URL, s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [broker, redis_url]

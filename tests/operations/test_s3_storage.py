@@ -106,6 +106,9 @@ def _other_host(var_dir: str, **env: str) -> Worker:
         queues=QUEUE,
         extra_env={
             "PRSM_VAR_DIR": var_dir,
+            # the same broker as the web's: the embedded one lives in the web's var dir
+            "REDIS_URL": django_settings.REDIS_URL
+            or f"unix://{django_settings.EMBEDDED_REDIS_SOCKET}",
             "PRSM_ENCRYPTION_KEYS": ",".join(django_settings.PRSM_ENCRYPTION_KEYS),
             **CREDENTIALS,
             **env,
