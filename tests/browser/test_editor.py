@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.conftest import SIMPLE_DEFINITION, client_for
@@ -68,15 +69,15 @@ def test_user_adds_a_step_by_drag_and_drop_connects_it_and_saves_a_version(
     page.get_by_role("button", name="Add builtin/yake-keywords").drag_to(
         canvas, target_position={"x": 420, "y": 420}
     )
-    assert _node(page, "yake_keywords").is_visible()
-    assert page.get_by_test_id("step-panel").is_visible()  # the new step is selected
+    expect(_node(page, "yake_keywords")).to_be_visible()
+    expect(page.get_by_test_id("step-panel")).to_be_visible()  # the new step is selected
 
     _connect(page, "summary", "yake_keywords")
     _edge(page, "dep:summary->yake_keywords").wait_for(state="attached")
 
     _connect(page, "yake_keywords", "clean")
-    assert page.get_by_test_id("toast").get_by_text(CYCLE_MESSAGE).is_visible()
-    assert _edge(page, "dep:yake_keywords->clean").count() == 0
+    expect(page.get_by_test_id("toast").get_by_text(CYCLE_MESSAGE)).to_be_visible()
+    expect(_edge(page, "dep:yake_keywords->clean")).to_have_count(0)
 
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_label("Change note").fill("Keywords after the summary")
@@ -97,7 +98,7 @@ def test_the_seed_text_analysis_pipeline_is_built_without_typing_json(
     page: Any, base_url_for: Any, alice: Any
 ) -> None:
     _open_editor(page, base_url_for, alice, None)
-    assert page.get_by_text("Drag a step from the palette to start").is_visible()
+    expect(page.get_by_text("Drag a step from the palette to start")).to_be_visible()
     page.get_by_label("Name", exact=True).fill("Text Analysis Pipeline")
     page.get_by_label("Description", exact=True).fill("Analyze text sentiment and extract entities")
     page.get_by_label("New input name").fill("text")
@@ -162,11 +163,11 @@ def test_validation_marks_the_node_the_field_and_the_problems_list(
     node.get_by_test_id("node-error-badge").wait_for()
     assert "needs a 'model'" in node.get_by_test_id("node-error-badge").get_attribute("title")
     panel = page.get_by_test_id("step-panel")
-    assert panel.locator(".error-detail").get_by_text("needs a 'model'").is_visible()
+    expect(panel.locator(".error-detail").get_by_text("needs a 'model'")).to_be_visible()
 
     page.get_by_role("tab", name="Problems").click()
     problem = page.get_by_role("list", name="Problems").get_by_role("button")
-    assert "needs a 'model'" in problem.first.inner_text()
+    expect(problem.first).to_contain_text("needs a 'model'")
 
     page.get_by_role("tab", name="Properties").click()
     page.get_by_role("combobox", name="Model").fill("builtin/yake-keywords")
@@ -181,13 +182,13 @@ def test_undo_and_redo_restore_and_reapply_an_edit(
 
     _node(page, "summary").click()
     page.keyboard.press("Delete")
-    assert _node(page, "summary").count() == 0
+    expect(_node(page, "summary")).to_have_count(0)
 
     page.keyboard.press("Control+z")
-    assert _node(page, "summary").is_visible()
+    expect(_node(page, "summary")).to_be_visible()
 
     page.keyboard.press("Control+Shift+z")
-    assert _node(page, "summary").count() == 0
+    expect(_node(page, "summary")).to_have_count(0)
 
     page.keyboard.press("Control+z")
     before = _flow_position(page, "clean")
@@ -210,7 +211,7 @@ def test_copy_paste_and_multi_select_delete(page: Any, base_url_for: Any, alice:
 
     _node(page, "clean").click()
     _node(page, "summary").click(modifiers=["Shift"])
-    assert page.get_by_text("2 steps selected").is_visible()
+    expect(page.get_by_text("2 steps selected")).to_be_visible()
     page.keyboard.press("Control+c")
     page.keyboard.press("Control+v")
     _node(page, "clean_copy").wait_for(state="attached")
@@ -219,9 +220,9 @@ def test_copy_paste_and_multi_select_delete(page: Any, base_url_for: Any, alice:
     _edge(page, "ref:clean_copy->summary_copy").wait_for(state="attached")
 
     page.get_by_role("button", name="Delete 2 steps").click()
-    assert _node(page, "clean_copy").count() == 0
-    assert _node(page, "summary_copy").count() == 0
-    assert _node(page, "clean").is_visible()
+    expect(_node(page, "clean_copy")).to_have_count(0)
+    expect(_node(page, "summary_copy")).to_have_count(0)
+    expect(_node(page, "clean")).to_be_visible()
 
 
 def _code_text(page: Any) -> str:
@@ -256,14 +257,14 @@ def test_code_view_and_canvas_stay_in_sync_both_ways(
     page.keyboard.insert_text(json.dumps(definition, indent=2))
     _node(page, "from_text").wait_for(state="attached")
     _edge(page, "dep:summary->from_text").wait_for(state="attached")
-    assert _node(page, "capitalized_phrases").count() == 0
+    expect(_node(page, "capitalized_phrases")).to_have_count(0)
 
     # Invalid text says why and leaves the canvas alone.
     page.locator(".cm-content").click()
     page.keyboard.press("Control+End")
     page.keyboard.insert_text("{ not json")
     page.get_by_test_id("code-error").wait_for()
-    assert _node(page, "from_text").is_visible()
+    expect(_node(page, "from_text")).to_be_visible()
 
 
 def test_read_only_member_cannot_edit(
@@ -281,9 +282,10 @@ def test_read_only_member_cannot_edit(
     assert granted.status_code == 200, granted.content
     _open_editor(page, base_url_for, bob, workflow_id)
 
-    assert page.get_by_text("Read-only: you can view this workflow but not change it").is_visible()
-    assert page.get_by_role("button", name="Save", exact=True).count() == 0
-    assert page.get_by_label("Palette").count() == 0
+    read_only = "Read-only: you can view this workflow but not change it"
+    expect(page.get_by_text(read_only)).to_be_visible()
+    expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)
+    expect(page.get_by_label("Palette")).to_have_count(0)
 
     before = _flow_position(page, "clean")
     box = _node(page, "clean").bounding_box()
@@ -295,8 +297,8 @@ def test_read_only_member_cannot_edit(
 
     _node(page, "clean").click()
     page.keyboard.press("Delete")
-    assert _node(page, "clean").is_visible()
-    assert page.locator("#step-id").is_disabled()
+    expect(_node(page, "clean")).to_be_visible()
+    expect(page.locator("#step-id")).to_be_disabled()
 
 
 def test_a_depends_on_edge_is_deleted_but_a_reference_edge_stays(
@@ -309,7 +311,7 @@ def test_a_depends_on_edge_is_deleted_but_a_reference_edge_stays(
 
     _edge(page, "ref:clean->summary").click(force=True)
     page.keyboard.press("Delete")
-    assert _edge(page, "ref:clean->summary").count() == 1
+    expect(_edge(page, "ref:clean->summary")).to_have_count(1)
 
     _edge(page, "dep:summary->after").click(force=True)
     page.keyboard.press("Delete")
@@ -341,7 +343,7 @@ def test_import_yaml_into_the_canvas_and_export_json(
     )
     page.get_by_test_id("import-file").set_input_files(str(upload))
     _node(page, "gist").wait_for(state="attached")
-    assert _node(page, "clean").count() == 0
+    expect(_node(page, "clean")).to_have_count(0)
     _edge(page, "ref:tidy->gist").wait_for(state="attached")
 
     with page.expect_download() as download:
@@ -365,4 +367,4 @@ def test_leaving_with_unsaved_changes_asks_first(page: Any, base_url_for: Any, a
     page.get_by_role("link", name="Runs").click()
     assert asked and "unsaved changes" in asked[0]
     assert page.url.endswith(f"/workflows/{workflow_id}/")
-    assert _node(page, "capitalized_phrases").is_visible()
+    expect(_node(page, "capitalized_phrases")).to_be_visible()
