@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import PASSWORD, sign_in
 
 
@@ -13,7 +15,7 @@ def test_wrong_password_says_so_and_stays_signed_out(page: Any, base_url_for: An
     page.get_by_label("Username").fill(dana.username)
     page.get_by_label("Password").fill(PASSWORD + "x")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("didn't match").is_visible()
+    expect(page.get_by_text("didn't match")).to_be_visible()
     assert "/accounts/login/" in page.url
 
 
@@ -23,7 +25,7 @@ def test_user_signs_in_sees_the_styled_app_and_signs_out(
     dana = make_user("dana")
     sign_in(page, base_url_for("").rstrip("/"), dana)
     header = page.get_by_role("banner")
-    assert header.get_by_text("dana").is_visible()
+    expect(header.get_by_text("dana")).to_be_visible()
     # The Vite-built stylesheet is served and applied (Tailwind's border colour).
     border = header.evaluate("el => getComputedStyle(el).borderBottomStyle")
     assert border == "solid"

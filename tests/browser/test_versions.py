@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import sign_in
 from tests.conftest import SIMPLE_DEFINITION, client_for
 
@@ -39,7 +41,7 @@ def test_version_diff_shows_a_changed_an_added_and_a_removed_step(
     page.goto(base_url_for(f"/workflows/{workflow_id}/versions/"))
     versions = page.get_by_label("Versions")
     versions.get_by_text("Keywords instead").wait_for()
-    assert versions.get_by_text("No entities").is_visible()
+    expect(versions.get_by_text("No entities")).to_be_visible()
 
     # By default the latest two: v2 → v3 removes "entities".
     page.locator("[data-testid='step-node-entities'][data-diff='removed']").wait_for()
@@ -47,9 +49,9 @@ def test_version_diff_shows_a_changed_an_added_and_a_removed_step(
     page.get_by_label("Compare from version 1").check()
     page.get_by_label("Compare to version 2").check()
     page.locator("[data-testid='step-node-summary'][data-diff='changed']").wait_for()
-    assert page.locator("[data-testid='step-node-entities'][data-diff='added']").is_visible()
+    expect(page.locator("[data-testid='step-node-entities'][data-diff='added']")).to_be_visible()
     assert page.locator("[data-testid='step-node-clean']").get_attribute("data-diff") == "unchanged"
     change = page.get_by_test_id("change-summary")
-    assert change.get_by_text("changed").is_visible()
-    assert change.get_by_text("model").is_visible()
-    assert change.get_by_text("builtin/yake-keywords").is_visible()
+    expect(change.get_by_text("changed")).to_be_visible()
+    expect(change.get_by_text("model")).to_be_visible()
+    expect(change.get_by_text("builtin/yake-keywords")).to_be_visible()
